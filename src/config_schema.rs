@@ -1,0 +1,204 @@
+//! The config schema: `config.schema.json`, one JSON Schema document describing every environment
+//! variable of a generated service. espresso writes it from the bundles' `[[env]]` entries, and
+//! renders every derived file (`.env.example`, ConfigMap, Secret, compose environment, README
+//! table) from the document itself, so a hand-edited schema is the source for later renders.
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+/// JSON types an environment variable can be coerced to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VarType {
+    String,
+    Integer,
+    Number,
+    Boolean,
+}
+
+/// One variable as a bundle manifest declares it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvVar {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: VarType,
+    pub description: String,
+    pub default: Option<Value>,
+    #[serde(rename = "enum")]
+    pub choices: Option<Vec<Value>>,
+    pub minimum: Option<Value>,
+    pub maximum: Option<Value>,
+    pub format: Option<String>,
+    /// A value for development (`.env.example`, compose); never used for secrets in deployments.
+    pub example: Option<String>,
+    #[serde(default)]
+    pub secret: bool,
+    #[serde(default)]
+    pub required_in_production: bool,
+}
+
+impl EnvVar {
+    /// The JSON Schema property, keys in a fixed order.
+    fn to_property(&self) -> Value {
+        let mut p = Map::new();
+        p.insert("type".into(), json!(self.kind));
+        p.insert("description".into(), json!(self.description));
+        if let Some(d) = &self.default {
+            p.insert("default".into(), d.clone());
+        }
+        if let Some(c) = &self.choices {
+            p.insert("enum".into(), json!(c));
+        }
+        if let Some(v) = &self.minimum {
+            p.insert("minimum".into(), v.clone());
+        }
+        if let Some(v) = &self.maximum {
+            p.insert("maximum".into(), v.clone());
+        }
+        if let Some(f) = &self.format {
+            p.insert("format".into(), json!(f));
+        }
+        if let Some(e) = &self.example {
+            p.insert("examples".into(), json!([e]));
+        }
+        if self.secret {
+            p.insert("x-secret".into(), json!(true));
+        }
+        if self.required_in_production {
+            p.insert("x-required-in-production".into(), json!(true));
+        }
+        Value::Object(p)
+    }
+}
+
+/// Writes the schema document for a project from its bundles' variables (in bundle order).
+pub fn schema_document(project: &str, vars: &[&EnvVar]) -> anyhow::Result<String> {
+    let mut props = Map::new();
+    for v in vars {
+        if props.insert(v.name.clone(), v.to_property()).is_some() {
+            bail!(
+                "environment variable `{}` is declared by two bundles",
+                v.name
+            );
+        }
+    }
+    let doc = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": format!("{project} configuration"),
+        "description": "Every environment variable the service reads. The service validates process.env against this document at start-up; espresso renders .env.example, the Kubernetes ConfigMap and Secret, the compose environment and the README's configuration table from it. x-secret marks values that must never be committed; x-required-in-production marks values that must be set when NODE_ENV is production.",
+        "type": "object",
+        "properties": props,
+    });
+    let mut text = serde_json::to_string_pretty(&doc)?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// A variable as templates see it, read back from the schema document.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfigVar {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub description: String,
+    /// The default as the text an environment variable would hold, if there is one.
+    pub default: Option<String>,
+    /// A development value: the default, else the first example, else empty.
+    pub dev_value: String,
+    pub secret: bool,
+    pub required_in_production: bool,
+}
+
+/// Reads the variables of a schema document (the one espresso wrote, or one the user edited).
+pub fn read_schema(text: &str) -> anyhow::Result<Vec<ConfigVar>> {
+    let doc: Value = serde_json::from_str(text).context("config.schema.json is not valid JSON")?;
+    let props = doc
+        .get("properties")
+        .and_then(Value::as_object)
+        .context("config.schema.json has no `properties` object")?;
+    let mut out = Vec::with_capacity(props.len());
+    for (name, p) in props {
+        let kind = p
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("string")
+            .to_owned();
+        let default = p.get("default").map(env_text);
+        let example = p
+            .get("examples")
+            .and_then(Value::as_array)
+            .and_then(|a| a.first())
+            .map(env_text);
+        let flag = |k: &str| p.get(k).and_then(Value::as_bool).unwrap_or(false);
+        out.push(ConfigVar {
+            name: name.clone(),
+            kind,
+            description: p
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            dev_value: default.clone().or(example).unwrap_or_default(),
+            default,
+            secret: flag("x-secret"),
+            required_in_production: flag("x-required-in-production"),
+        });
+    }
+    Ok(out)
+}
+
+/// How a JSON value is spelled in an environment variable.
+fn env_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn var(toml_src: &str) -> EnvVar {
+        toml::from_str(toml_src).unwrap()
+    }
+
+    #[test]
+    fn document_round_trips_into_template_variables() {
+        let port = var(
+            "name = 'PORT'\ntype = 'integer'\ndescription = 'port'\ndefault = 3000\nminimum = 1\nmaximum = 65535",
+        );
+        let db = var(
+            "name = 'DATABASE_URL'\ntype = 'string'\ndescription = 'db'\nformat = 'uri'\nexample = 'postgres://localhost/x'\nsecret = true\nrequired_in_production = true",
+        );
+        let text = schema_document("orders", &[&port, &db]).unwrap();
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(doc["properties"]["PORT"]["default"], json!(3000));
+        assert_eq!(doc["properties"]["DATABASE_URL"]["x-secret"], json!(true));
+        let vars = read_schema(&text).unwrap();
+        assert_eq!(vars.len(), 2);
+        assert_eq!(vars[0].name, "PORT");
+        assert_eq!(vars[0].dev_value, "3000");
+        assert_eq!(vars[1].default, None);
+        assert_eq!(vars[1].dev_value, "postgres://localhost/x");
+        assert!(vars[1].secret && vars[1].required_in_production);
+    }
+
+    #[test]
+    fn a_variable_declared_twice_is_an_error() {
+        let a = var("name = 'PORT'\ntype = 'integer'\ndescription = 'a'");
+        let err = schema_document("x", &[&a, &a]).unwrap_err();
+        assert!(err.to_string().contains("`PORT`"));
+    }
+
+    #[test]
+    fn manifests_reject_unknown_keys() {
+        let err = toml::from_str::<EnvVar>(
+            "name = 'A'\ntype = 'string'\ndescription = 'a'\nsecrit = true",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("secrit"));
+    }
+}

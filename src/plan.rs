@@ -1,0 +1,292 @@
+//! The pure planner: from validated choices to the complete list of files, in memory. Nothing
+//! here touches the disk; the applier writes a plan and the reporter describes it.
+
+use crate::config_schema::{self, ConfigVar};
+use crate::fence;
+use crate::name::ProjectName;
+use crate::options::{Choices, Ci, Deploy};
+use crate::options::{cache_str, database_str, node_str};
+use crate::package_json::{self, Deps};
+use crate::project_file;
+use crate::render::Renderer;
+use crate::templates::{Bundle, bundle_ids};
+use anyhow::{Context, bail};
+use minijinja::Value;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub const SCHEMA_FILE: &str = "config.schema.json";
+
+/// One file of a plan; `path` is relative to the project root with `/` separators.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedFile {
+    pub path: String,
+    pub contents: String,
+    pub executable: bool,
+}
+
+/// Every file of a new project, sorted by path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub files: Vec<PlannedFile>,
+}
+
+impl Plan {
+    pub fn get(&self, path: &str) -> Option<&PlannedFile> {
+        self.files.iter().find(|f| f.path == path)
+    }
+
+    pub fn total_bytes(&self) -> usize {
+        self.files.iter().map(|f| f.contents.len()).sum()
+    }
+
+    /// The whole plan as one document: the file list, then each file's contents.
+    pub fn to_document(&self) -> String {
+        let mut out = String::new();
+        for f in &self.files {
+            out.push_str(&f.path);
+            if f.executable {
+                out.push_str(" (executable)");
+            }
+            out.push('\n');
+        }
+        for f in &self.files {
+            out.push_str(&format!("\n=== {} ===\n", f.path));
+            out.push_str(&f.contents);
+        }
+        out
+    }
+}
+
+/// What every template can read. Documented in `docs/templates.md`.
+#[derive(Debug, Serialize)]
+struct TemplateContext<'a> {
+    project: ProjectCtx<'a>,
+    espresso_version: &'static str,
+    language: &'static str,
+    node: &'static str,
+    database: &'static str,
+    cache: &'static str,
+    deploy: BTreeMap<&'static str, bool>,
+    ci: BTreeMap<&'static str, bool>,
+    config: &'a [ConfigVar],
+}
+
+#[derive(Debug, Serialize)]
+struct ProjectCtx<'a> {
+    name: &'a str,
+    version: &'static str,
+}
+
+/// Plans a new project.
+pub fn plan_new(name: &ProjectName, choices: &Choices) -> anyhow::Result<Plan> {
+    let bundles: Vec<Bundle> = bundle_ids(choices)
+        .iter()
+        .map(|id| Bundle::load(id))
+        .collect::<anyhow::Result<_>>()?;
+
+    let renderer = Renderer::new();
+    let vars = env_vars(&bundles, &renderer, name)?;
+    let schema = config_schema::schema_document(name.as_str(), &vars.iter().collect::<Vec<_>>())?;
+    // Derived files are rendered from the document itself, exactly as a later re-render would.
+    let config = config_schema::read_schema(&schema)?;
+
+    let ctx = Value::from_serialize(TemplateContext {
+        project: ProjectCtx {
+            name: name.as_str(),
+            version: "0.1.0",
+        },
+        espresso_version: env!("CARGO_PKG_VERSION"),
+        language: choices.language,
+        node: node_str(choices.node),
+        database: database_str(choices.database),
+        cache: cache_str(choices.cache),
+        deploy: Deploy::ALL
+            .iter()
+            .map(|d| (d.as_str(), choices.has_deploy(*d)))
+            .collect(),
+        ci: Ci::ALL
+            .iter()
+            .map(|c| (c.as_str(), choices.has_ci(*c)))
+            .collect(),
+        config: &config,
+    });
+
+    let mut files: BTreeMap<String, PlannedFile> = BTreeMap::new();
+    for bundle in &bundles {
+        for entry in &bundle.manifest.files {
+            let source = bundle.source(&entry.source)?;
+            let contents = if entry.is_template() {
+                renderer.render(&format!("{}/{}", bundle.id, entry.source), source, &ctx)?
+            } else {
+                source.to_owned()
+            };
+            let path = entry.target().to_owned();
+            let file = PlannedFile {
+                path: path.clone(),
+                contents,
+                executable: entry.executable,
+            };
+            if files.insert(path.clone(), file).is_some() {
+                bail!("two template bundles write `{path}`");
+            }
+        }
+    }
+    fill_fences(&bundles, &renderer, &ctx, &mut files)?;
+
+    files.insert(
+        SCHEMA_FILE.into(),
+        PlannedFile {
+            path: SCHEMA_FILE.into(),
+            contents: schema,
+            executable: false,
+        },
+    );
+    add_npm_files(name, choices, &bundles, &mut files)?;
+
+    let mut list: Vec<PlannedFile> = files.into_values().collect();
+    let record = project_file::render(name, choices, &bundles, &list)?;
+    list.push(PlannedFile {
+        path: project_file::FILE.into(),
+        contents: record,
+        executable: false,
+    });
+    list.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Plan { files: list })
+}
+
+/// The bundles' variables in bundle order; example values may name the project (`{{ project.name }}`).
+fn env_vars(
+    bundles: &[Bundle],
+    renderer: &Renderer,
+    name: &ProjectName,
+) -> anyhow::Result<Vec<config_schema::EnvVar>> {
+    let ctx = minijinja::context! { project => minijinja::context! { name => name.as_str() } };
+    let mut vars = Vec::new();
+    for b in bundles {
+        for v in &b.manifest.env {
+            let mut v = v.clone();
+            if let Some(example) = &v.example {
+                v.example = Some(renderer.render(
+                    &format!("{}/bundle.toml env {}", b.id, v.name),
+                    example,
+                    &ctx,
+                )?);
+            }
+            vars.push(v);
+        }
+    }
+    Ok(vars)
+}
+
+/// Re-renders every fenced region from the bundles' registrations (empty when none register).
+fn fill_fences(
+    bundles: &[Bundle],
+    renderer: &Renderer,
+    ctx: &Value,
+    files: &mut BTreeMap<String, PlannedFile>,
+) -> anyhow::Result<()> {
+    let mut bodies: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for bundle in bundles {
+        for (i, reg) in bundle.manifest.registrations.iter().enumerate() {
+            let text = renderer.render(
+                &format!("{}/bundle.toml registration {}", bundle.id, i + 1),
+                &reg.text,
+                ctx,
+            )?;
+            bodies
+                .entry((reg.file.clone(), reg.fence.clone()))
+                .or_default()
+                .extend(text.trim_end_matches('\n').lines().map(str::to_owned));
+        }
+    }
+    for (file, fence_name) in bodies.keys() {
+        let target = files
+            .get(file)
+            .with_context(|| format!("a bundle registers into `{file}`, which no bundle writes"))?;
+        if !fence::find(file, &target.contents)?
+            .iter()
+            .any(|f| &f.name == fence_name)
+        {
+            bail!(
+                "a bundle registers into fence `{fence_name}` of `{file}`, which has no such fence"
+            );
+        }
+    }
+    for file in files.values_mut() {
+        let fences = fence::find(&file.path, &file.contents)?;
+        for f in fences {
+            let body = bodies
+                .get(&(file.path.clone(), f.name.clone()))
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            file.contents = fence::fill(&file.path, &file.contents, &f.name, body)?;
+        }
+    }
+    Ok(())
+}
+
+/// Merges the bundles' npm dependencies into `package.json` and adds the matching lockfile.
+fn add_npm_files(
+    name: &ProjectName,
+    choices: &Choices,
+    bundles: &[Bundle],
+    files: &mut BTreeMap<String, PlannedFile>,
+) -> anyhow::Result<()> {
+    let (deps, dev) = npm_dependencies(bundles)?;
+    let Some(pkg) = files.get_mut("package.json") else {
+        return Ok(());
+    };
+    pkg.contents = package_json::with_dependencies(&pkg.contents, &deps, &dev)?;
+    let lock = package_json::lockfile(choices.language, name.as_str(), &deps, &dev)?;
+    files.insert(
+        "package-lock.json".into(),
+        PlannedFile {
+            path: "package-lock.json".into(),
+            contents: lock,
+            executable: false,
+        },
+    );
+    Ok(())
+}
+
+/// The union of the bundles' npm dependencies; two bundles asking for different ranges is a bug.
+pub fn npm_dependencies(bundles: &[Bundle]) -> anyhow::Result<(Deps, Deps)> {
+    let mut deps = Deps::new();
+    let mut dev = Deps::new();
+    for b in bundles {
+        for (target, source) in [
+            (&mut deps, &b.manifest.npm.dependencies),
+            (&mut dev, &b.manifest.npm.dev_dependencies),
+        ] {
+            for (k, v) in source {
+                if let Some(prev) = target.insert(k.clone(), v.clone()).filter(|p| p != v) {
+                    bail!(
+                        "bundle `{}` asks for {k}@{v} but another bundle asks for {k}@{prev}",
+                        b.id
+                    );
+                }
+            }
+        }
+    }
+    Ok((deps, dev))
+}
+
+/// One set of choices for every distinct npm dependency set espresso can generate (the
+/// dependencies depend only on the database and the cache).
+pub fn dependency_variants() -> Vec<Choices> {
+    use crate::cli::{Cache, Database};
+    let mut out = Vec::new();
+    for database in [Database::None, Database::Postgres] {
+        for cache in [Cache::None, Cache::Redis] {
+            out.push(Choices {
+                database,
+                cache,
+                deploy: Vec::new(),
+                ci: Vec::new(),
+                ..Choices::default()
+            });
+        }
+    }
+    out
+}

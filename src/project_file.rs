@@ -1,0 +1,72 @@
+//! `espresso.toml`: the choices a project was made with and a record of every file espresso wrote
+//! (with its SHA-256), so later commands can tell the user's edits from espresso's own output and
+//! an upgrade can re-create the exact base of a three-way merge from the recorded version and choices.
+
+use crate::name::ProjectName;
+use crate::options::{Choices, cache_str, database_str, node_str};
+use crate::plan::PlannedFile;
+use crate::templates::Bundle;
+use sha2::{Digest, Sha256};
+use toml_edit::{Array, DocumentMut, Item, Table, value};
+
+pub const FILE: &str = "espresso.toml";
+
+pub fn digest(contents: &str) -> String {
+    let d = Sha256::digest(contents.as_bytes());
+    let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+fn array<'a>(items: impl IntoIterator<Item = &'a str>) -> Array {
+    let mut a = Array::new();
+    for i in items {
+        a.push(i);
+    }
+    a
+}
+
+/// Writes the project file for a new project. Edited later with toml_edit, so comments survive.
+pub fn render(
+    name: &ProjectName,
+    choices: &Choices,
+    bundles: &[Bundle],
+    files: &[PlannedFile],
+) -> anyhow::Result<String> {
+    let mut doc = DocumentMut::new();
+    doc.decor_mut().set_prefix(
+        "# espresso project file: how this service was generated and what espresso wrote.\n\
+         # Keep it in version control. espresso reads it to tell your edits from its own output;\n\
+         # change the choices with espresso commands rather than by hand.\n\n",
+    );
+
+    let mut esp = Table::new();
+    esp.insert("version", value(env!("CARGO_PKG_VERSION")));
+    doc.insert("espresso", Item::Table(esp));
+
+    let mut project = Table::new();
+    project.insert("name", value(name.as_str()));
+    project.insert("language", value(choices.language));
+    project.insert("node", value(node_str(choices.node)));
+    project.insert("database", value(database_str(choices.database)));
+    project.insert("cache", value(cache_str(choices.cache)));
+    project.insert(
+        "deploy",
+        value(array(choices.deploy.iter().map(|d| d.as_str()))),
+    );
+    project.insert("ci", value(array(choices.ci.iter().map(|c| c.as_str()))));
+    project.insert(
+        "bundles",
+        value(array(bundles.iter().map(|b| b.id.as_str()))),
+    );
+    doc.insert("project", Item::Table(project));
+
+    let mut record = Table::new();
+    record
+        .decor_mut()
+        .set_prefix("\n# Every file espresso wrote, with the digest of what it wrote.\n");
+    for f in files {
+        record.insert(&f.path, value(digest(&f.contents)));
+    }
+    doc.insert("files", Item::Table(record));
+    Ok(doc.to_string())
+}

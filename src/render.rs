@@ -1,0 +1,81 @@
+//! The minijinja environment used for every template, with the settings code generation needs.
+
+use heck::{
+    ToKebabCase, ToLowerCamelCase, ToShoutySnakeCase, ToSnakeCase, ToTitleCase, ToUpperCamelCase,
+};
+use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
+
+pub struct Renderer {
+    env: Environment<'static>,
+}
+
+impl Default for Renderer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Renderer {
+    pub fn new() -> Self {
+        let mut env = Environment::new();
+        // Generated files are code, never HTML: no escaping, whatever the extension.
+        env.set_auto_escape_callback(|_| AutoEscape::None);
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_keep_trailing_newline(true);
+        env.set_trim_blocks(true);
+        env.set_lstrip_blocks(true);
+        env.add_filter("kebab", |s: &str| s.to_kebab_case());
+        env.add_filter("snake", |s: &str| s.to_snake_case());
+        env.add_filter("pascal", |s: &str| s.to_upper_camel_case());
+        env.add_filter("camel", |s: &str| s.to_lower_camel_case());
+        env.add_filter("shouty_snake", |s: &str| s.to_shouty_snake_case());
+        env.add_filter("title_words", |s: &str| s.to_title_case());
+        // A YAML/JSON-safe double-quoted string.
+        env.add_filter("quoted", |s: &str| {
+            serde_json::to_string(s).unwrap_or_default()
+        });
+        Self { env }
+    }
+
+    /// Renders one template; `name` is used in error messages.
+    pub fn render(&self, name: &str, source: &str, ctx: &Value) -> anyhow::Result<String> {
+        self.env
+            .render_named_str(name, source, ctx)
+            .map_err(|e| anyhow::anyhow!("template `{name}`: {e:#}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use minijinja::context;
+
+    #[test]
+    fn case_filters_follow_heck() {
+        let r = Renderer::new();
+        let out = r
+            .render(
+                "t",
+                "{{ n|pascal }} {{ n|camel }} {{ n|snake }} {{ n|kebab }} {{ n|shouty_snake }}",
+                &context! { n => "order-item" },
+            )
+            .unwrap();
+        assert_eq!(out, "OrderItem orderItem order_item order-item ORDER_ITEM");
+    }
+
+    #[test]
+    fn nothing_is_escaped_and_trailing_newline_is_kept() {
+        let r = Renderer::new();
+        let out = r
+            .render("x.json", "{\"a\": \"{{ v }}\"}\n", &context! { v => "<&>" })
+            .unwrap();
+        assert_eq!(out, "{\"a\": \"<&>\"}\n");
+    }
+
+    #[test]
+    fn undefined_variables_are_errors() {
+        let r = Renderer::new();
+        let err = r.render("t.js", "{{ missing }}", &context! {}).unwrap_err();
+        assert!(format!("{err:#}").contains("t.js"));
+    }
+}

@@ -1,0 +1,162 @@
+//! The embedded template tree: bundles (a folder plus a `bundle.toml` manifest) and the catalogue
+//! that picks bundles for a set of choices.
+//!
+//! Layout: `templates/<set>/<bundle>/` where a set is a language (`javascript`) or a
+//! language-neutral group shared by every language (`common`, `deploy`, `ci`). A TypeScript
+//! variant is a sibling `typescript/` set with the same bundle names.
+
+use crate::cli::{Cache, Database};
+use crate::config_schema::EnvVar;
+use crate::options::{Choices, Ci, Deploy};
+use anyhow::{Context, bail};
+use include_dir::{Dir, include_dir};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+pub static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+
+/// Suffix of sources rendered with minijinja.
+pub const TEMPLATE_SUFFIX: &str = ".jinja";
+
+/// The manifest file in every bundle folder.
+pub const MANIFEST: &str = "bundle.toml";
+
+/// What a bundle writes and needs, readable without rendering anything.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub description: String,
+    /// Templates in the bundle folder and where they land in the project.
+    #[serde(default)]
+    pub files: Vec<FileEntry>,
+    /// Environment variables the bundle's code reads; they become `config.schema.json` properties.
+    #[serde(default)]
+    pub env: Vec<EnvVar>,
+    #[serde(default)]
+    pub npm: Npm,
+    /// Lines the bundle contributes to fenced regions of other bundles' files.
+    #[serde(default)]
+    pub registrations: Vec<Registration>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileEntry {
+    /// Path of the template inside the bundle folder (dotfiles are stored without the dot).
+    pub source: String,
+    /// Path in the generated project; defaults to `source` without a `.jinja` suffix.
+    pub target: Option<String>,
+    /// Set the executable bit (scripts).
+    #[serde(default)]
+    pub executable: bool,
+}
+
+impl FileEntry {
+    pub fn target(&self) -> &str {
+        self.target.as_deref().unwrap_or_else(|| {
+            self.source
+                .strip_suffix(TEMPLATE_SUFFIX)
+                .unwrap_or(&self.source)
+        })
+    }
+
+    /// Sources ending in `.jinja` are rendered with minijinja; all others are copied verbatim,
+    /// so plain source files stay valid code (JSDoc's `{{ }}` is not template syntax).
+    pub fn is_template(&self) -> bool {
+        self.source.ends_with(TEMPLATE_SUFFIX)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Npm {
+    #[serde(default)]
+    pub dependencies: BTreeMap<String, String>,
+    #[serde(default, rename = "dev-dependencies")]
+    pub dev_dependencies: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    /// Project file holding the fence.
+    pub file: String,
+    /// Fence name: the region between `espresso:begin <fence>` and `espresso:end <fence>`.
+    pub fence: String,
+    /// Lines to place in the region (a template; rendered with the project context).
+    pub text: String,
+}
+
+/// A loaded bundle.
+#[derive(Debug)]
+pub struct Bundle {
+    pub id: String,
+    pub dir: &'static Dir<'static>,
+    pub manifest: Manifest,
+}
+
+impl Bundle {
+    pub fn load(id: &str) -> anyhow::Result<Self> {
+        let dir = TEMPLATES
+            .get_dir(id)
+            .with_context(|| format!("no template bundle `{id}` is built in"))?;
+        let raw = dir
+            .get_file(format!("{id}/{MANIFEST}"))
+            .and_then(|f| f.contents_utf8())
+            .with_context(|| format!("template bundle `{id}` has no readable {MANIFEST}"))?;
+        let manifest: Manifest = toml::from_str(raw)
+            .with_context(|| format!("template bundle `{id}`: invalid {MANIFEST}"))?;
+        Ok(Self {
+            id: id.to_owned(),
+            dir,
+            manifest,
+        })
+    }
+
+    /// The source text of one of this bundle's templates.
+    pub fn source(&self, rel: &str) -> anyhow::Result<&'static str> {
+        let path = format!("{}/{rel}", self.id);
+        let file = self
+            .dir
+            .get_file(&path)
+            .with_context(|| format!("template `{path}` is listed in {MANIFEST} but missing"))?;
+        match file.contents_utf8() {
+            Some(text) => Ok(text),
+            None => bail!("template `{path}` is not UTF-8"),
+        }
+    }
+}
+
+/// The bundles a project with these choices is made of, in order (later bundles register into
+/// fences of earlier ones; the order is also the order of registrations inside a fence).
+pub fn bundle_ids(choices: &Choices) -> Vec<String> {
+    let lang = choices.language;
+    let mut ids = vec!["common/project".to_owned(), format!("{lang}/service")];
+    if choices.database == Database::Postgres {
+        ids.push(format!("{lang}/postgres"));
+    }
+    if choices.cache == Cache::Redis {
+        ids.push(format!("{lang}/redis"));
+    }
+    for d in Deploy::ALL.iter().filter(|d| choices.has_deploy(**d)) {
+        ids.push(format!("deploy/{}", d.as_str()));
+    }
+    for c in Ci::ALL.iter().filter(|c| choices.has_ci(**c)) {
+        ids.push(format!("ci/{}", c.as_str()));
+    }
+    ids
+}
+
+/// Every bundle folder that is built in (folders holding a manifest), for hygiene checks.
+pub fn all_bundle_ids() -> Vec<String> {
+    let mut ids = Vec::new();
+    for set in TEMPLATES.dirs() {
+        for bundle in set.dirs() {
+            if bundle.get_file(bundle.path().join(MANIFEST)).is_some() {
+                ids.push(bundle.path().to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    ids.sort();
+    ids
+}

@@ -1,0 +1,62 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+/** Default location of the SQL migrations, applied in file-name order. */
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
+
+/** Any constant works; it only has to be the same for every instance of this service. */
+const LOCK_ID = 72_616_001;
+
+/**
+ * Applies every `*.sql` file in `dir` that has not been applied yet, each in its own transaction,
+ * and records it in `schema_migrations`. An advisory lock makes concurrent runs (several pods
+ * starting at once) wait for each other instead of racing.
+ *
+ * @param {pg.Pool} pool
+ * @param {string} [dir]
+ * @returns {Promise<string[]>} the files applied by this run
+ */
+export async function migrate(pool, dir = MIGRATIONS_DIR) {
+  const files = (await readdir(dir)).filter((file) => file.endsWith('.sql')).sort();
+  // Session-level advisory locks belong to one connection: hold a single client throughout.
+  const client = await pool.connect();
+  const applied = [];
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [LOCK_ID]);
+    await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+    const done = new Set((await client.query('SELECT name FROM schema_migrations')).rows.map((row) => row.name));
+    for (const file of files.filter((name) => !done.has(name))) {
+      const sql = await readFile(join(dir, file), 'utf8');
+      await client.query('BEGIN');
+      try {
+        await client.query(sql);
+        await client.query('INSERT INTO schema_migrations (name) VALUES ($1)', [file]);
+        await client.query('COMMIT');
+        applied.push(file);
+      } catch (err) {
+        await client.query('ROLLBACK');
+        throw new Error(`migration ${file} failed: ${err.message}`, { cause: err });
+      }
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [LOCK_ID]).catch(() => {});
+    client.release();
+  }
+  return applied;
+}
+
+// `npm run migrate`: apply pending migrations with DATABASE_URL, then exit.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 1 });
+  try {
+    const applied = await migrate(pool);
+    process.stdout.write(applied.length ? `applied ${applied.join(', ')}\n` : 'database is up to date\n');
+  } catch (err) {
+    process.stderr.write(`${err.message}\n`);
+    process.exitCode = 1;
+  } finally {
+    await pool.end();
+  }
+}

@@ -1,0 +1,45 @@
+import { createClient } from 'redis';
+
+/** Longest pause between reconnection attempts. */
+const MAX_RECONNECT_DELAY_MS = 5000;
+
+/**
+ * Redis through node-redis. The client connects at start-up and reconnects with capped backoff;
+ * commands fail fast while disconnected (no offline queue), so readiness reports the outage
+ * instead of requests piling up.
+ *
+ * @param {{ REDIS_URL?: string, REDIS_CONNECT_TIMEOUT_MS: number }} config
+ * @param {import('pino').Logger} logger
+ * @returns {import('../dependencies.js').Dependency & { client: import('redis').RedisClientType }}
+ */
+export function createRedis(config, logger) {
+  const client = createClient({
+    url: config.REDIS_URL,
+    disableOfflineQueue: true,
+    socket: {
+      connectTimeout: config.REDIS_CONNECT_TIMEOUT_MS,
+      reconnectStrategy: (retries) => Math.min(100 * 2 ** retries, MAX_RECONNECT_DELAY_MS),
+    },
+  });
+  // Connection errors are reported here while the client retries; without a listener they would crash the process.
+  client.on('error', (err) => logger.warn({ err }, 'Redis connection error'));
+
+  return {
+    name: 'redis',
+    client,
+    async connect() {
+      await client.connect();
+    },
+    async check(signal) {
+      if (!client.isReady) throw new Error('Redis is not connected');
+      await Promise.race([
+        client.ping(),
+        new Promise((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true })),
+      ]);
+    },
+    async close() {
+      if (client.isReady) await client.close();
+      else if (client.isOpen) client.destroy();
+    },
+  };
+}

@@ -1,0 +1,82 @@
+import cors from 'cors';
+import express from 'express';
+import helmet from 'helmet';
+import { errorHandler } from './middleware/error-handler.js';
+import { httpLogger } from './middleware/http-logger.js';
+import { httpMetrics } from './middleware/http-metrics.js';
+import { notFound } from './middleware/not-found.js';
+import { requestId } from './middleware/request-id.js';
+import { apiRouter } from './routes/index.js';
+import { healthRouter } from './routes/health.router.js';
+import { createHealthService } from './services/health.service.js';
+import { packageInfo } from './package-info.js';
+// espresso:begin middleware-imports
+// espresso:end middleware-imports
+
+/**
+ * Builds the Express application without listening, so tests can drive it with supertest.
+ *
+ * The middleware order is deliberate; each step relies on the ones before it:
+ *  1. request id: every log line and error response can name the request;
+ *  2. request logging: one line per response, probes only at debug level;
+ *  3. security headers (helmet), then CORS from the configured allow-list;
+ *  4. JSON body parsing with a size limit;
+ *  5. optional middleware added with `espresso add middleware` (compression, rate limiting, ...);
+ *  6. metrics, timing everything below by route template;
+ *  7. probes and /metrics, then the API under /api/v1;
+ *  8. 404 for anything unmatched, then the problem+json error handler.
+ *
+ * @param {object} options
+ * @param {Readonly<Record<string, unknown>>} options.config validated configuration (see config.js)
+ * @param {import('pino').Logger} options.logger
+ * @param {Record<string, import('./dependencies.js').Dependency>} options.dependencies backing services
+ * @param {ReturnType<import('./lifecycle.js').createLifecycle>} options.lifecycle draining state
+ * @param {ReturnType<import('./metrics.js').createMetrics>} options.metrics Prometheus registry and HTTP metrics
+ * @returns {import('express').Express}
+ */
+export function createApp({ config, logger, dependencies, lifecycle, metrics }) {
+  const app = express();
+  app.set('trust proxy', parseTrustProxy(config.TRUST_PROXY));
+  app.set('env', config.NODE_ENV);
+
+  app.use(requestId());
+  app.use(httpLogger(logger));
+  app.use(helmet());
+  app.use(cors(corsOptions(config.CORS_ORIGINS)));
+  app.use(express.json({ limit: config.BODY_LIMIT }));
+  // espresso:begin middleware
+  // espresso:end middleware
+  app.use(httpMetrics(metrics));
+
+  const health = createHealthService({ dependencies, lifecycle, info: packageInfo });
+  app.use(healthRouter({ health, metrics }));
+  app.use('/api/v1', apiRouter({ config, logger, dependencies }));
+
+  app.use(notFound);
+  app.use(errorHandler({ exposeDetails: config.NODE_ENV === 'development' }));
+  return app;
+}
+
+/**
+ * Turns TRUST_PROXY into the value Express expects: a boolean, a hop count or an address list.
+ * @param {string} value
+ */
+export function parseTrustProxy(value) {
+  const text = value.trim();
+  if (text === 'true') return true;
+  if (text === 'false' || text === '') return false;
+  if (/^\d+$/.test(text)) return Number(text);
+  return text.split(',').map((part) => part.trim());
+}
+
+/**
+ * CORS options from a comma-separated allow-list; an empty list allows no cross-origin calls.
+ * @param {string} value
+ */
+export function corsOptions(value) {
+  const origins = value
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
+  return { origin: origins.length > 0 ? origins : false, maxAge: 600 };
+}

@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+
+/**
+ * config.schema.json is the one description of every environment variable; espresso renders
+ * .env.example and the deployment files from the same document.
+ */
+export const schema = JSON.parse(readFileSync(new URL('../config.schema.json', import.meta.url), 'utf8'));
+
+const names = Object.keys(schema.properties);
+const requiredInProduction = names.filter((name) => schema.properties[name]['x-required-in-production']);
+
+function compile(extraRequired) {
+  const ajv = new Ajv2020({ allErrors: true, coerceTypes: true, useDefaults: true, strict: true });
+  addFormats(ajv);
+  ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
+  ajv.addKeyword({ keyword: 'x-required-in-production', schemaType: 'boolean' });
+  return ajv.compile({ ...schema, required: [...(schema.required ?? []), ...extraRequired] });
+}
+
+const validators = { default: compile([]), production: compile(requiredInProduction) };
+
+/** Thrown when the environment does not satisfy the schema; the message lists every problem. */
+export class ConfigError extends Error {
+  /** @param {string[]} problems */
+  constructor(problems) {
+    super(`Invalid configuration (see config.schema.json):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/**
+ * Reads the variables the schema declares from `env`, coerces them to their declared types and
+ * fills defaults. Empty strings count as unset. Values are never echoed in errors: some are secrets.
+ *
+ * @param {Record<string, string | undefined>} env usually process.env
+ * @returns {Readonly<Record<string, any>>}
+ * @throws {ConfigError}
+ */
+export function loadConfig(env) {
+  const values = {};
+  for (const name of names) {
+    if (env[name] !== undefined && env[name] !== '') values[name] = env[name];
+  }
+  const production = (values.NODE_ENV ?? schema.properties.NODE_ENV.default) === 'production';
+  const validate = production ? validators.production : validators.default;
+  if (!validate(values)) {
+    throw new ConfigError(validate.errors.map(describe));
+  }
+  return Object.freeze(values);
+}
+
+function describe(error) {
+  if (error.keyword === 'required') {
+    const name = error.params.missingProperty;
+    const production = requiredInProduction.includes(name) ? ' when NODE_ENV is production' : '';
+    return `${name} is required${production}: ${schema.properties[name].description}`;
+  }
+  const name = error.instancePath.slice(1);
+  const allowed = error.keyword === 'enum' ? ` (${error.params.allowedValues.join(', ')})` : '';
+  return `${name} ${error.message}${allowed}`;
+}

@@ -1,0 +1,31 @@
+import pino from 'pino';
+import { packageInfo } from './package-info.js';
+
+/** Header values that must never reach the logs. */
+export const redactedPaths = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+];
+
+/**
+ * JSON logger on stdout. Writes are synchronous: pino's default asynchronous buffer grows without
+ * bound when stdout cannot keep up with a saturated service, while a synchronous write applies
+ * backpressure to the request that logs.
+ *
+ * @param {{ LOG_LEVEL: string }} config
+ * @param {import('pino').DestinationStream} [destination] stdout unless given (tests pass their own)
+ */
+export function createLogger(config, destination = pino.destination({ dest: 1, sync: true })) {
+  return pino(
+    {
+      level: config.LOG_LEVEL,
+      base: { service: packageInfo.name, version: packageInfo.version },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: redactedPaths, censor: '[redacted]' },
+    },
+    destination,
+  );
+}

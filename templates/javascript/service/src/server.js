@@ -1,0 +1,80 @@
+import { createServer } from 'node:http';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createDependencies } from './dependencies.js';
+import { createLifecycle, shutdown } from './lifecycle.js';
+import { createLogger } from './logger.js';
+import { createMetrics } from './metrics.js';
+
+/**
+ * Entry point: validates the configuration, starts the HTTP server and owns the process
+ * lifecycle. On SIGTERM or SIGINT readiness fails first, the server stops accepting, in-flight
+ * requests finish, dependencies close, and the process exits before SHUTDOWN_TIMEOUT_MS.
+ */
+function main() {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    // The logger is configured from the config, so this one message goes straight to stderr.
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
+
+  const logger = createLogger(config);
+  const dependencies = createDependencies(config, logger);
+  const lifecycle = createLifecycle();
+  const metrics = createMetrics();
+  const app = createApp({ config, logger, dependencies, lifecycle, metrics });
+
+  const server = createServer(app);
+  // Idle keep-alive connections must outlive the load balancer's, or it reuses a closed socket;
+  // headers must time out after keep-alive, as Node recommends.
+  server.keepAliveTimeout = config.KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = config.KEEP_ALIVE_TIMEOUT_MS + 1000;
+  server.requestTimeout = config.REQUEST_TIMEOUT_MS;
+
+  server.on('error', (err) => {
+    logger.fatal({ err }, 'HTTP server failed');
+    process.exit(1);
+  });
+  server.listen({ port: config.PORT, host: config.HOST }, () => {
+    const address = server.address();
+    logger.info({ port: address.port, address: address.address }, 'listening');
+  });
+
+  for (const dependency of Object.values(dependencies)) {
+    dependency.connect?.().catch((err) => logger.error({ err, dependency: dependency.name }, 'dependency unavailable at start-up'));
+  }
+
+  let stopping = false;
+  const stop = async (reason) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ reason }, 'shutting down');
+    const clean = await shutdown({
+      server,
+      lifecycle,
+      dependencies,
+      logger,
+      delayMs: config.SHUTDOWN_DELAY_MS,
+      timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    });
+    if (clean) logger.info('stopped');
+    else logger.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown timed out; connections were cut');
+    process.exit(clean ? 0 : 1);
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+
+  // A process in an unknown state must not keep serving: log, then exit for the orchestrator to replace it.
+  const crash = (kind) => (err) => {
+    logger.fatal({ err }, kind);
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash('uncaught exception'));
+  process.on('unhandledRejection', crash('unhandled promise rejection'));
+}
+
+main();

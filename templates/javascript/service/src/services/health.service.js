@@ -1,0 +1,41 @@
+/** How long a dependency check may take before it counts as down. */
+export const CHECK_TIMEOUT_MS = 2000;
+
+/**
+ * Readiness and health decisions.
+ *
+ * @param {object} options
+ * @param {Record<string, import('../dependencies.js').Dependency>} options.dependencies
+ * @param {{ draining: boolean }} options.lifecycle
+ * @param {{ name: string, version: string }} options.info
+ */
+export function createHealthService({ dependencies, lifecycle, info }) {
+  async function checkAll() {
+    const entries = Object.entries(dependencies);
+    const results = await Promise.allSettled(entries.map(([, d]) => d.check(AbortSignal.timeout(CHECK_TIMEOUT_MS))));
+    return Object.fromEntries(entries.map(([name], i) => [name, results[i].status === 'fulfilled' ? 'up' : 'down']));
+  }
+
+  return {
+    /** Ready when not draining and every dependency answers. */
+    async readiness() {
+      if (lifecycle.draining) return { ready: false, status: 'draining', checks: {} };
+      const checks = await checkAll();
+      const ready = Object.values(checks).every((state) => state === 'up');
+      return { ready, status: ready ? 'ready' : 'unavailable', checks };
+    },
+
+    /** A summary for people and dashboards; answers 200 whenever the process is serving. */
+    async summary() {
+      const checks = await checkAll();
+      const degraded = lifecycle.draining || Object.values(checks).some((state) => state !== 'up');
+      return {
+        status: degraded ? 'degraded' : 'ok',
+        service: info.name,
+        version: info.version,
+        uptimeSeconds: Math.round(process.uptime()),
+        checks,
+      };
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig, schema } from '../src/config.js';
+
+const requiredInProduction = Object.keys(schema.properties).filter((name) => schema.properties[name]['x-required-in-production']);
+
+describe('configuration', () => {
+  it('applies the schema defaults', () => {
+    const config = loadConfig({});
+    for (const [name, property] of Object.entries(schema.properties)) {
+      if ('default' in property) assert.deepEqual(config[name], property.default, name);
+    }
+  });
+
+  it('coerces strings to the declared types and treats empty strings as unset', () => {
+    const config = loadConfig({ PORT: '8080', LOG_LEVEL: '', SHUTDOWN_TIMEOUT_MS: '5000' });
+    assert.equal(config.PORT, 8080);
+    assert.equal(config.LOG_LEVEL, schema.properties.LOG_LEVEL.default);
+    assert.equal(config.SHUTDOWN_TIMEOUT_MS, 5000);
+  });
+
+  it('reports every problem at once without echoing values', () => {
+    assert.throws(
+      () => loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud' }),
+      (err) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(err.problems.length, 2);
+        assert.match(err.message, /PORT must be integer/);
+        assert.match(err.message, /LOG_LEVEL must be equal to one of the allowed values \(fatal, error/);
+        assert.doesNotMatch(err.message, /eighty|loud/);
+        return true;
+      },
+    );
+  });
+
+  it('enforces x-required-in-production only in production', () => {
+    assert.doesNotThrow(() => loadConfig({ NODE_ENV: 'development' }));
+    if (requiredInProduction.length === 0) {
+      assert.doesNotThrow(() => loadConfig({ NODE_ENV: 'production' }));
+      return;
+    }
+    assert.throws(
+      () => loadConfig({ NODE_ENV: 'production' }),
+      (err) => err.problems.length === requiredInProduction.length && requiredInProduction.every((name) => err.message.includes(`${name} is required when NODE_ENV is production`)),
+    );
+  });
+
+  it('documents every variable, and .env.example lists each one', () => {
+    const example = readFileSync(new URL('../.env.example', import.meta.url), 'utf8');
+    for (const [name, property] of Object.entries(schema.properties)) {
+      assert.ok(property.description, `${name} has no description`);
+      assert.match(example, new RegExp(`^#? ?${name}=`, 'm'), `${name} is missing from .env.example`);
+    }
+  });
+
+  it('makes the server refuse to start with a readable list of problems', () => {
+    const result = spawnSync(process.execPath, ['src/server.js'], {
+      cwd: new URL('..', import.meta.url),
+      env: { PATH: process.env.PATH, PORT: 'not-a-port', LOG_LEVEL: 'silent' },
+      encoding: 'utf8',
+      timeout: 10000,
+    });
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /Invalid configuration[\s\S]*PORT must be integer/);
+  });
+});

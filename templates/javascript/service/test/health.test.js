@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import request from 'supertest';
+import { packageInfo } from '../src/package-info.js';
+import { buildApp, fakeDependency } from './helpers.js';
+
+describe('probes', () => {
+  it('GET /live answers while the process runs', async () => {
+    const { app } = buildApp();
+    const res = await request(app).get('/live').expect(200);
+    assert.deepEqual(res.body, { status: 'ok' });
+    assert.equal(res.headers['cache-control'], 'no-store');
+  });
+
+  it('GET /ready is 200 when every dependency answers', async () => {
+    const { app } = buildApp({ dependencies: { db: fakeDependency('db') } });
+    const res = await request(app).get('/ready').expect(200);
+    assert.equal(res.body.status, 'ready');
+    assert.deepEqual(res.body.checks, { db: 'up' });
+  });
+
+  it('GET /ready is 503 when a dependency is down', async () => {
+    const { app } = buildApp({ dependencies: { db: fakeDependency('db', { up: false }) } });
+    const res = await request(app).get('/ready').expect(503);
+    assert.deepEqual(res.body.checks, { db: 'down' });
+  });
+
+  it('GET /ready is 503 while draining', async () => {
+    const { app, lifecycle } = buildApp();
+    lifecycle.startDraining();
+    const res = await request(app).get('/ready').expect(503);
+    assert.equal(res.body.status, 'draining');
+  });
+
+  it('GET /health summarises version, uptime and checks', async () => {
+    const { app } = buildApp({ dependencies: { db: fakeDependency('db', { up: false }) } });
+    const res = await request(app).get('/health').expect(200);
+    assert.equal(res.body.status, 'degraded');
+    assert.equal(res.body.service, packageInfo.name);
+    assert.equal(res.body.version, packageInfo.version);
+    assert.equal(typeof res.body.uptimeSeconds, 'number');
+    assert.deepEqual(res.body.checks, { db: 'down' });
+  });
+});
+
+describe('metrics', () => {
+  it('GET /metrics exposes default and HTTP metrics labelled by route template', async () => {
+    const { app } = buildApp();
+    await request(app).get('/live').expect(200);
+    await request(app).get('/no/such/123').expect(404);
+    const res = await request(app).get('/metrics').expect(200);
+    assert.match(res.headers['content-type'], /^text\/plain/);
+    assert.match(res.text, /process_cpu_user_seconds_total/);
+    assert.match(res.text, /http_request_duration_seconds_bucket\{.*method="GET",route="\/live",status_code="200"/);
+    assert.match(res.text, /http_requests_total\{method="GET",route="unmatched",status_code="404"\} 1/);
+    assert.doesNotMatch(res.text, /no\/such/, 'raw URLs must never become labels');
+    assert.doesNotMatch(res.text, /route="\/metrics"/, 'scrapes are not measured');
+  });
+});

@@ -1,0 +1,51 @@
+import { Writable } from 'node:stream';
+import { createApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { createLifecycle } from '../src/lifecycle.js';
+import { createLogger } from '../src/logger.js';
+import { createMetrics } from '../src/metrics.js';
+
+/** A validated test configuration; `overrides` are environment variables as strings. */
+export function testConfig(overrides = {}) {
+  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...overrides });
+}
+
+/** A log destination that keeps every line, parsed, in `lines`. */
+export function captureLogs() {
+  const lines = [];
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(...chunk.toString().trim().split('\n').map((line) => JSON.parse(line)));
+      done();
+    },
+  });
+  return { stream, lines };
+}
+
+/** A fake dependency whose health can be switched, recording whether it was closed. */
+export function fakeDependency(name, { up = true } = {}) {
+  return {
+    name,
+    up,
+    closed: false,
+    async check() {
+      if (!this.up) throw new Error(`${name} is down`);
+    },
+    async close() {
+      this.closed = true;
+    },
+  };
+}
+
+/**
+ * Builds the app as server.js does, with test configuration and optional fake dependencies.
+ * @param {{ env?: Record<string, string>, dependencies?: Record<string, object> }} [options]
+ */
+export function buildApp({ env = {}, dependencies = {} } = {}) {
+  const config = testConfig(env);
+  const logger = createLogger(config);
+  const lifecycle = createLifecycle();
+  const metrics = createMetrics();
+  const app = createApp({ config, logger, dependencies, lifecycle, metrics });
+  return { app, config, lifecycle, metrics, dependencies };
+}

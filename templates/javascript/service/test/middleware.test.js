@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import request from 'supertest';
+import { corsOptions, parseTrustProxy } from '../src/app.js';
+import { createLogger } from '../src/logger.js';
+import { buildApp, captureLogs, testConfig } from './helpers.js';
+
+describe('request id', () => {
+  it('creates a UUID when the caller sends none', async () => {
+    const { app } = buildApp();
+    const res = await request(app).get('/live');
+    assert.match(res.headers['x-request-id'], /^[0-9a-f-]{36}$/);
+  });
+
+  it('reuses an acceptable incoming id and replaces an unacceptable one', async () => {
+    const { app } = buildApp();
+    assert.equal((await request(app).get('/live').set('X-Request-Id', 'abc-123')).headers['x-request-id'], 'abc-123');
+    const replaced = (await request(app).get('/live').set('X-Request-Id', '<script>')).headers['x-request-id'];
+    assert.match(replaced, /^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('security headers and CORS', () => {
+  it('sets helmet headers and hides the framework', async () => {
+    const { app } = buildApp();
+    const res = await request(app).get('/live');
+    assert.equal(res.headers['x-content-type-options'], 'nosniff');
+    assert.equal(res.headers['x-powered-by'], undefined);
+  });
+
+  it('allows only the configured origins', async () => {
+    const { app } = buildApp({ env: { CORS_ORIGINS: 'https://app.example.com, https://admin.example.com' } });
+    const allowed = await request(app).get('/live').set('Origin', 'https://admin.example.com');
+    assert.equal(allowed.headers['access-control-allow-origin'], 'https://admin.example.com');
+    const refused = await request(app).get('/live').set('Origin', 'https://evil.example.com');
+    assert.equal(refused.headers['access-control-allow-origin'], undefined);
+  });
+
+  it('parses CORS_ORIGINS and TRUST_PROXY', () => {
+    assert.deepEqual(corsOptions(''), { origin: false, maxAge: 600 });
+    assert.deepEqual(corsOptions('https://a.test, https://b.test').origin, ['https://a.test', 'https://b.test']);
+    assert.equal(parseTrustProxy('true'), true);
+    assert.equal(parseTrustProxy('false'), false);
+    assert.equal(parseTrustProxy('2'), 2);
+    assert.deepEqual(parseTrustProxy('loopback, 10.0.0.0/8'), ['loopback', '10.0.0.0/8']);
+  });
+});
+
+describe('logging', () => {
+  it('redacts credentials and logs probes below info', async () => {
+    const { stream, lines } = captureLogs();
+    const logger = createLogger(testConfig({ LOG_LEVEL: 'info' }), stream);
+    logger.info({ req: { headers: { authorization: 'Bearer secret', cookie: 'sid=1', 'x-api-key': 'k' } } }, 'incoming');
+    const [line] = lines;
+    assert.equal(line.req.headers.authorization, '[redacted]');
+    assert.equal(line.req.headers.cookie, '[redacted]');
+    assert.equal(line.req.headers['x-api-key'], '[redacted]');
+    assert.equal(line.level, 'info');
+  });
+});
