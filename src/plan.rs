@@ -115,9 +115,15 @@ pub fn plan_new(name: &ProjectName, choices: &Choices) -> anyhow::Result<Plan> {
     let mut files: BTreeMap<String, PlannedFile> = BTreeMap::new();
     for bundle in &bundles {
         for entry in &bundle.manifest.files {
+            let name = format!("{}/{}", bundle.id, entry.source);
+            if let Some(when) = &entry.when
+                && !renderer.condition(&name, when, &ctx)?
+            {
+                continue;
+            }
             let source = bundle.source(&entry.source)?;
             let contents = if entry.is_template() {
-                renderer.render(&format!("{}/{}", bundle.id, entry.source), source, &ctx)?
+                renderer.render(&name, source, &ctx)?
             } else {
                 source.to_owned()
             };

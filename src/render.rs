@@ -37,6 +37,18 @@ impl Renderer {
         Self { env }
     }
 
+    /// Evaluates a condition such as a manifest entry's `when`.
+    pub fn condition(&self, name: &str, expr: &str, ctx: &Value) -> anyhow::Result<bool> {
+        let compiled = self
+            .env
+            .compile_expression(expr)
+            .map_err(|e| anyhow::anyhow!("{name}: invalid condition `{expr}`: {e:#}"))?;
+        let value = compiled
+            .eval(ctx)
+            .map_err(|e| anyhow::anyhow!("{name}: condition `{expr}` failed: {e:#}"))?;
+        Ok(value.is_true())
+    }
+
     /// Renders one template; `name` is used in error messages.
     pub fn render(&self, name: &str, source: &str, ctx: &Value) -> anyhow::Result<String> {
         self.env

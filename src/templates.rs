@@ -49,6 +49,9 @@ pub struct FileEntry {
     /// Set the executable bit (scripts).
     #[serde(default)]
     pub executable: bool,
+    /// A minijinja expression over the template context; the file is written only when it is true
+    /// (e.g. `config | selectattr("secret") | list | length > 0`).
+    pub when: Option<String>,
 }
 
 impl FileEntry {

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 
@@ -35,6 +36,10 @@ export class ConfigError extends Error {
  * Reads the variables the schema declares from `env`, coerces them to their declared types and
  * fills defaults. Empty strings count as unset. Values are never echoed in errors: some are secrets.
  *
+ * A secret (`x-secret`) not set in `env` is read from the file named after it in SECRETS_DIR
+ * when that is set: a mounted Kubernetes Secret keeps credentials out of the environment, which
+ * child processes and crash reports can see.
+ *
  * @param {Record<string, string | undefined>} env usually process.env
  * @returns {Readonly<Record<string, any>>}
  * @throws {ConfigError}
@@ -43,6 +48,10 @@ export function loadConfig(env) {
   const values = {};
   for (const name of names) {
     if (env[name] !== undefined && env[name] !== '') values[name] = env[name];
+    else if (env.SECRETS_DIR && schema.properties[name]['x-secret']) {
+      const secret = readSecret(env.SECRETS_DIR, name);
+      if (secret) values[name] = secret;
+    }
   }
   const production = (values.NODE_ENV ?? schema.properties.NODE_ENV.default) === 'production';
   const validate = production ? validators.production : validators.default;
@@ -50,6 +59,15 @@ export function loadConfig(env) {
     throw new ConfigError(validate.errors.map(describe));
   }
   return Object.freeze(values);
+}
+
+function readSecret(dir, name) {
+  try {
+    return readFileSync(join(dir, name), 'utf8').trim();
+  } catch (err) {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  }
 }
 
 function describe(error) {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig, schema } from '../src/config.js';
 
@@ -45,6 +47,24 @@ describe('configuration', () => {
       () => loadConfig({ NODE_ENV: 'production' }),
       (err) => err.problems.length === requiredInProduction.length && requiredInProduction.every((name) => err.message.includes(`${name} is required when NODE_ENV is production`)),
     );
+  });
+
+  it('reads secrets, and only secrets, from files in SECRETS_DIR', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'secrets-'));
+    try {
+      const secrets = Object.keys(schema.properties).filter((name) => schema.properties[name]['x-secret']);
+      for (const name of secrets) writeFileSync(join(dir, name), `${schema.properties[name].examples[0]}\n`);
+      writeFileSync(join(dir, 'PORT'), '1');
+      const config = loadConfig({ SECRETS_DIR: dir });
+      assert.equal(config.PORT, schema.properties.PORT.default, 'non-secret variables are never read from files');
+      for (const name of secrets) assert.equal(config[name], schema.properties[name].examples[0], name);
+      if (secrets.length > 0) {
+        const [first] = secrets;
+        assert.equal(loadConfig({ SECRETS_DIR: dir, [first]: 'scheme://from-env' })[first], 'scheme://from-env', 'the environment wins over files');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('documents every variable, and .env.example lists each one', () => {
