@@ -17,9 +17,9 @@ pub enum TargetState {
 }
 
 /// Checks the target directory; a file in the way or a non-empty directory without `--force`
-/// is a usage error.
-pub fn check_target(target: &Path, force: bool) -> anyhow::Result<TargetState> {
-    let shown = target.display();
+/// is a usage error. `shown` is the path as the user gave it, for messages.
+pub fn check_target(target: &Path, shown: &Path, force: bool) -> anyhow::Result<TargetState> {
+    let shown = shown.display();
     match fs::symlink_metadata(target) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(TargetState::Missing),
         Err(e) => Err(e).with_context(|| format!("cannot inspect `{shown}`")),

@@ -114,14 +114,14 @@ pub fn new(args: NewArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Result<()>
         _ => Box::new(prompt::Unattended),
     };
     let opts = options::NewOptions::from_args(args, cwd, prompter.as_mut())?;
-    let state = apply::check_target(&opts.target, opts.force)?;
-    let plan = plan::plan_new(&opts.name, &opts.choices)?;
     let shown = opts.target.strip_prefix(cwd).unwrap_or(&opts.target);
+    let state = apply::check_target(&opts.target, shown, opts.force)?;
+    let plan = plan::plan_new(&opts.name, &opts.choices)?;
     if opts.dry_run {
         reporter.dry_run(&plan, shown)?;
         return Ok(());
     }
     apply::write_new(&plan, &opts.target, state)?;
-    reporter.created(&plan, shown, opts.name.as_str());
+    reporter.created(&plan, shown);
     Ok(())
 }

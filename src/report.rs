@@ -46,7 +46,7 @@ impl Reporter {
     }
 
     /// The files of a new project as they land, then the next steps.
-    pub fn created(&self, plan: &Plan, target: &Path, shown_name: &str) {
+    pub fn created(&self, plan: &Plan, target: &Path) {
         if self.quiet {
             return;
         }
@@ -56,9 +56,8 @@ impl Reporter {
         }
         let _ = writeln!(
             err,
-            "\n{} `{}` in {} ({} files)\n\nNext:\n  cd {}\n  npm ci\n  npm test\n  npm run dev",
+            "\n{} {} ({} files)\n\nNext:\n  cd {}\n  npm ci\n  npm test\n  npm run dev",
             style("Created").green().bold(),
-            shown_name,
             target.display(),
             plan.files.len(),
             target.display()

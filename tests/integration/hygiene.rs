@@ -1,0 +1,150 @@
+//! Template hygiene: manifests parse and list every file, templates compile for every supported
+//! combination, every variable a template reads is documented, lockfiles match.
+
+use crate::support::{plan, repo_root};
+use espresso::cli::{Cache, Database, NodeVersion};
+use espresso::fence;
+use espresso::options::{Choices, Ci, Deploy};
+use espresso::package_json::{self, lockfile_key};
+use espresso::plan::{dependency_variants, npm_dependencies};
+use espresso::templates::{Bundle, MANIFEST, TEMPLATES, all_bundle_ids, bundle_ids};
+use include_dir::Dir;
+use std::collections::BTreeSet;
+
+fn files_below(dir: &Dir<'static>, out: &mut Vec<String>) {
+    for f in dir.files() {
+        out.push(f.path().to_string_lossy().replace('\\', "/"));
+    }
+    for d in dir.dirs() {
+        files_below(d, out);
+    }
+}
+
+/// Every supported combination of choices (compose needs docker).
+fn all_choices() -> Vec<Choices> {
+    let mut out = Vec::new();
+    for database in [Database::None, Database::Postgres] {
+        for cache in [Cache::None, Cache::Redis] {
+            for deploy_mask in 0..8u8 {
+                let deploy: Vec<Deploy> = Deploy::ALL.iter().enumerate().filter(|(i, _)| deploy_mask & (1 << i) != 0).map(|(_, d)| *d).collect();
+                if deploy.contains(&Deploy::Compose) && !deploy.contains(&Deploy::Docker) {
+                    continue;
+                }
+                for ci_mask in 0..4u8 {
+                    let ci: Vec<Ci> = Ci::ALL.iter().enumerate().filter(|(i, _)| ci_mask & (1 << i) != 0).map(|(_, c)| *c).collect();
+                    for node in [NodeVersion::V24, NodeVersion::V26] {
+                        out.push(Choices { language: "javascript", database, cache, deploy: deploy.clone(), ci: ci.clone(), node });
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_manifest_parses_and_lists_every_file_of_its_bundle() {
+    let ids = all_bundle_ids();
+    assert!(ids.len() >= 9, "bundles found: {ids:?}");
+    for id in ids {
+        let bundle = Bundle::load(&id).unwrap_or_else(|e| panic!("{e:#}"));
+        let mut present = Vec::new();
+        files_below(bundle.dir, &mut present);
+        let present: BTreeSet<String> = present.into_iter().filter(|p| *p != format!("{id}/{MANIFEST}")).collect();
+        let listed: BTreeSet<String> = bundle.manifest.files.iter().map(|f| format!("{id}/{}", f.source)).collect();
+        assert_eq!(present, listed, "bundle `{id}`: files on disk and files in {MANIFEST} differ");
+        assert!(!bundle.manifest.description.is_empty());
+    }
+}
+
+#[test]
+fn every_folder_under_templates_is_a_bundle_or_the_lockfiles() {
+    for set in TEMPLATES.dirs() {
+        for dir in set.dirs() {
+            let path = dir.path().to_string_lossy().replace('\\', "/");
+            let is_bundle = dir.get_file(dir.path().join(MANIFEST)).is_some();
+            assert!(is_bundle || path.ends_with("/lockfiles"), "templates/{path} is neither a bundle nor a lockfile folder");
+        }
+        assert!(set.files().next().is_none(), "loose files in templates/{}", set.path().display());
+    }
+}
+
+#[test]
+fn every_supported_combination_plans_with_valid_fences() {
+    let combos = all_choices();
+    assert_eq!(combos.len(), 2 * 2 * 6 * 4 * 2);
+    for choices in combos {
+        let plan = plan("orders", &choices);
+        for f in &plan.files {
+            fence::find(&f.path, &f.contents).unwrap_or_else(|e| panic!("{choices:?}: {e:#}"));
+            assert!(f.contents.is_empty() || f.contents.ends_with('\n'), "{} has no final newline", f.path);
+            assert!(!f.contents.contains("\n\n\n"), "{} has doubled blank lines ({choices:?})", f.path);
+        }
+        let record = &plan.get("espresso.toml").unwrap().contents;
+        for id in bundle_ids(&choices) {
+            assert!(record.contains(&format!("\"{id}\"")), "espresso.toml does not record bundle {id}");
+        }
+    }
+}
+
+#[test]
+fn every_variable_a_template_reads_is_documented() {
+    let docs = std::fs::read_to_string(repo_root().join("docs/templates.md")).expect("docs/templates.md exists");
+    let env = minijinja::Environment::new();
+    let mut read = BTreeSet::new();
+    for id in all_bundle_ids() {
+        let bundle = Bundle::load(&id).unwrap();
+        let mut sources: Vec<(String, String)> = bundle
+            .manifest
+            .files
+            .iter()
+            .filter(|f| f.is_template())
+            .map(|f| (format!("{id}/{}", f.source), bundle.source(&f.source).unwrap().to_owned()))
+            .collect();
+        sources.extend(bundle.manifest.registrations.iter().map(|r| (format!("{id} registration"), r.text.clone())));
+        for (name, source) in sources {
+            let template = env.template_from_named_str(&name, &source).unwrap_or_else(|e| panic!("{name} does not compile: {e:#}"));
+            read.extend(template.undeclared_variables(false));
+        }
+        for when in bundle.manifest.files.iter().filter_map(|f| f.when.as_deref()) {
+            read.extend(env.compile_expression(when).unwrap().undeclared_variables(false));
+        }
+    }
+    assert!(read.contains("project") && read.contains("config"), "analysis found {read:?}");
+    for var in &read {
+        assert!(docs.contains(&format!("| `{var}` |")), "templates read `{var}`, which docs/templates.md does not document");
+    }
+}
+
+#[test]
+fn every_fence_is_documented() {
+    let docs = std::fs::read_to_string(repo_root().join("docs/templates.md")).unwrap();
+    let plan = plan("orders", &Choices::default());
+    for f in &plan.files {
+        for fence in fence::find(&f.path, &f.contents).unwrap() {
+            assert!(docs.contains(&format!("`{}` in `{}`", fence.name, f.path)), "fence `{}` in `{}` is not documented", fence.name, f.path);
+        }
+    }
+}
+
+#[test]
+fn lockfiles_match_package_json_and_none_is_unused() {
+    let mut used = BTreeSet::new();
+    for choices in dependency_variants() {
+        let bundles: Vec<Bundle> = bundle_ids(&choices).iter().map(|id| Bundle::load(id).unwrap()).collect();
+        let (deps, dev) = npm_dependencies(&bundles).unwrap();
+        used.insert(format!("{}.json", lockfile_key(&deps, &dev)));
+        let plan = plan("orders", &choices);
+        let pkg: serde_json::Value = serde_json::from_str(&plan.get("package.json").unwrap().contents).unwrap();
+        let lock: serde_json::Value = serde_json::from_str(&plan.get("package-lock.json").unwrap().contents).unwrap();
+        let root = &lock["packages"][""];
+        assert_eq!(root["dependencies"], pkg["dependencies"], "{choices:?}");
+        assert_eq!(root["devDependencies"], pkg["devDependencies"], "{choices:?}");
+        assert_eq!(lock["name"], "orders");
+        assert_eq!(root["name"], "orders");
+        assert_eq!(lock["lockfileVersion"], 3);
+    }
+    let dir = TEMPLATES.get_dir(package_json::lockfile_dir("javascript")).unwrap();
+    let stored: BTreeSet<String> = dir.files().map(|f| f.path().file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(stored, used, "run `cargo run --example update_lockfiles`");
+}

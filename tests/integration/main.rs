@@ -1,0 +1,8 @@
+//! espresso's integration tests: one binary, a small helper DSL in `support`.
+
+mod cli;
+mod derived;
+mod e2e;
+mod hygiene;
+mod snapshots;
+mod support;
