@@ -13,13 +13,20 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn wait_for_port(port: u16, what: &str) {
     let start = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(30), "{what} did not start on port {port}");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{what} did not start on port {port}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -27,12 +34,20 @@ fn wait_for_port(port: u16, what: &str) {
 #[track_caller]
 fn run(cmd: &mut Command) {
     let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(out.status.success(), "{cmd:?} failed:\n{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Whether we are root: PostgreSQL refuses to run as root, so it then runs as `postgres`.
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
 }
 
 fn as_server_user(program: &Path) -> Command {
@@ -55,18 +70,51 @@ struct Postgres {
 
 impl Postgres {
     fn start() -> Option<Self> {
-        let bin = std::fs::read_dir("/usr/lib/postgresql").ok()?.filter_map(|e| e.ok()).map(|e| e.path().join("bin")).filter(|p| p.join("initdb").exists()).max()?;
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()?
+            .filter_map(|e| e.ok())
+            .map(|e| e.path().join("bin"))
+            .filter(|p| p.join("initdb").exists())
+            .max()?;
         let dir = tempfile::tempdir().unwrap();
         if is_root() {
             run(Command::new("chown").arg("postgres").arg(dir.path()));
         }
         let data = dir.path().join("data");
-        run(as_server_user(&bin.join("initdb")).arg("-D").arg(&data).args(["-U", "espresso", "--auth=trust", "--no-sync"]).stdout(Stdio::null()));
+        run(as_server_user(&bin.join("initdb"))
+            .arg("-D")
+            .arg(&data)
+            .args(["-U", "espresso", "--auth=trust", "--no-sync"])
+            .stdout(Stdio::null()));
         let port = free_port();
-        let opts = format!("-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", dir.path().display());
-        run(as_server_user(&bin.join("pg_ctl")).arg("-D").arg(&data).args(["-o", &opts, "-w", "-l"]).arg(dir.path().join("log")).arg("start"));
-        let pg = Self { bin, data, _dir: dir, port };
-        run(Command::new(pg.bin.join("psql")).args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "espresso", "-d", "postgres", "-qc", "CREATE DATABASE e2e"]));
+        let opts = format!(
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            dir.path().display()
+        );
+        run(as_server_user(&bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(&data)
+            .args(["-o", &opts, "-w", "-l"])
+            .arg(dir.path().join("log"))
+            .arg("start"));
+        let pg = Self {
+            bin,
+            data,
+            _dir: dir,
+            port,
+        };
+        run(Command::new(pg.bin.join("psql")).args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-U",
+            "espresso",
+            "-d",
+            "postgres",
+            "-qc",
+            "CREATE DATABASE e2e",
+        ]));
         Some(pg)
     }
 
@@ -77,7 +125,12 @@ impl Postgres {
 
 impl Drop for Postgres {
     fn drop(&mut self) {
-        let _ = as_server_user(&self.bin.join("pg_ctl")).arg("-D").arg(&self.data).args(["-m", "fast", "-w", "stop"]).stdout(Stdio::null()).status();
+        let _ = as_server_user(&self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-m", "fast", "-w", "stop"])
+            .stdout(Stdio::null())
+            .status();
     }
 }
 
@@ -91,7 +144,16 @@ impl Redis {
     fn start() -> Option<Self> {
         let port = free_port();
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .stdout(Stdio::null())
             .spawn()
             .ok()?;
@@ -114,7 +176,9 @@ impl Drop for Redis {
 /// The checks that apply to a variant: a check with nothing to look at would be a SKIP.
 fn checks_for(args: &[&str]) -> &'static str {
     match args {
-        [] | ["--database", ..] | ["--cache", ..] => "dockerfile,k8s,workflows,compose,schemas,node",
+        [] | ["--database", ..] | ["--cache", ..] => {
+            "dockerfile,k8s,workflows,compose,schemas,node"
+        }
         ["--deploy", "docker", ..] => "dockerfile,workflows,schemas,node",
         ["--deploy", "kubernetes", ..] => "k8s,workflows,schemas,node",
         ["--deploy", "none", ..] => "schemas,node",
@@ -125,7 +189,9 @@ fn checks_for(args: &[&str]) -> &'static str {
 #[test]
 fn generated_projects_pass_every_validator_on_node_24_and_26() {
     let Some(dir) = std::env::var_os("ESPRESSO_VALIDATE_DIR").map(PathBuf::from) else {
-        return missing("ESPRESSO_VALIDATE_DIR is not set, so the end-to-end validation (../shared/validate) did not run");
+        return missing(
+            "ESPRESSO_VALIDATE_DIR is not set, so the end-to-end validation (../shared/validate) did not run",
+        );
     };
     let harness = dir.join("validate-service");
     assert!(harness.is_file(), "{} does not exist", harness.display());
@@ -140,7 +206,8 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
     let sb = Sandbox::new();
     let mut failures = Vec::new();
     for v in variants() {
-        let mut args = vec!["new", v.name, "-q"];
+        let project = format!("svc-{}", v.name);
+        let mut args = vec!["new", project.as_str(), "-q"];
         args.extend_from_slice(v.args);
         sb.run(&args).success();
         let mut only = checks_for(v.args).to_owned();
@@ -149,29 +216,58 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
         }
         let started = Instant::now();
         let out = Command::new(&harness)
-            .arg(sb.path().join(v.name))
+            .arg(sb.path().join(&project))
             .args(["--node", "24,26", "--fail-on-skip", "-v", "--only", &only])
             .env("DATABASE_URL", postgres.url())
             .env("REDIS_URL", redis.url())
-            .env("VALIDATE_METRICS_REQUIRE", "http_request_duration_seconds http_requests_total")
+            // Family names as the Prometheus parser reports them: a counter `x_total` is family `x`.
+            .env(
+                "VALIDATE_METRICS_REQUIRE",
+                "http_request_duration_seconds http_requests",
+            )
             .env("VALIDATE_EXTRA_PROBES", "/api/v1/nope=404")
             .env("VALIDATE_CHECKOV_SKIP", "CKV_K8S_15,CKV_K8S_21,CKV_K8S_43")
             .output()
             .expect("validate-service runs");
         let stdout = String::from_utf8_lossy(&out.stdout);
         let summary = stdout.lines().last().unwrap_or_default().to_owned();
-        eprintln!("{:<24} {summary} ({:.0?}, checks: {only})", v.name, started.elapsed());
+        eprintln!(
+            "{:<24} {summary} ({:.0?}, checks: {only})",
+            v.name,
+            started.elapsed()
+        );
         if !out.status.success() || !summary.ends_with(" 0 failed") {
-            failures.push(format!("{}: {summary}\n{stdout}{}", v.name, String::from_utf8_lossy(&out.stderr)));
+            failures.push(format!(
+                "{}: {summary}\n{stdout}{}",
+                v.name,
+                String::from_utf8_lossy(&out.stderr)
+            ));
             continue;
         }
         // The projects' own integration tests must have run against the servers, not skipped.
         let uses_services = v.args.contains(&"postgres") || v.args.contains(&"redis");
-        let skipped = stdout.lines().filter(|l| l.contains("ℹ skipped ")).map(|l| l.trim_start_matches(['|', ' ']).to_owned()).collect::<Vec<_>>();
-        assert_eq!(skipped.len(), 2, "{}: npm test ran once per Node line:\n{stdout}", v.name);
+        let skipped = stdout
+            .lines()
+            .filter(|l| l.contains("ℹ skipped "))
+            .map(|l| l.trim_start_matches(['|', ' ']).to_owned())
+            .collect::<Vec<_>>();
+        assert_eq!(
+            skipped.len(),
+            2,
+            "{}: npm test ran once per Node line:\n{stdout}",
+            v.name
+        );
         if uses_services {
-            assert!(skipped.iter().all(|l| l.ends_with("skipped 0")), "{}: integration tests were skipped: {skipped:?}", v.name);
+            assert!(
+                skipped.iter().all(|l| l.ends_with("skipped 0")),
+                "{}: integration tests were skipped: {skipped:?}",
+                v.name
+            );
         }
     }
-    assert!(failures.is_empty(), "validate-service failed:\n{}", failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "validate-service failed:\n{}",
+        failures.join("\n\n")
+    );
 }

@@ -20,7 +20,19 @@ fn document(plan: &Plan) -> String {
         }
         if f.path == "espresso.toml" {
             // Digests change whenever any file changes; the files they stand for are snapshotted.
-            f.contents = f.contents.lines().map(|l| if l.contains("= \"sha256:") { format!("{} = \"sha256:…\"", l.split(" = ").next().unwrap()) } else { l.to_owned() }).collect::<Vec<_>>().join("\n") + "\n";
+            f.contents = f
+                .contents
+                .lines()
+                .map(|l| {
+                    if l.contains("= \"sha256:") {
+                        format!("{} = \"sha256:…\"", l.split(" = ").next().unwrap())
+                    } else {
+                        l.to_owned()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+                + "\n";
         }
     }
     plan.to_document()
@@ -33,7 +45,10 @@ fn every_supported_combination_matches_its_snapshot() {
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| {
         for v in variants() {
-            insta::assert_snapshot!(format!("new-{}", v.name), document(&plan("orders", &v.choices)));
+            insta::assert_snapshot!(
+                format!("new-{}", v.name),
+                document(&plan("orders", &v.choices))
+            );
         }
     });
 }
