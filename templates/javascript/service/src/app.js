@@ -42,7 +42,8 @@ export function createApp({ config, logger, dependencies, lifecycle, metrics }) 
   app.use(requestId());
   app.use(httpLogger(logger));
   app.use(helmet());
-  app.use(cors(corsOptions(config.CORS_ORIGINS)));
+  const cors = corsMiddleware(config.CORS_ORIGINS);
+  if (cors) app.use(cors);
   app.use(express.json({ limit: config.BODY_LIMIT }));
   // espresso:begin middleware
   // espresso:end middleware
@@ -70,13 +71,15 @@ export function parseTrustProxy(value) {
 }
 
 /**
- * CORS options from a comma-separated allow-list; an empty list allows no cross-origin calls.
+ * CORS for a comma-separated allow-list of origins. An empty list needs no middleware at all:
+ * without CORS headers, browsers refuse cross-origin calls.
  * @param {string} value
+ * @returns {import('express').RequestHandler | undefined}
  */
-export function corsOptions(value) {
+export function corsMiddleware(value) {
   const origins = value
     .split(',')
     .map((origin) => origin.trim())
     .filter(Boolean);
-  return { origin: origins.length > 0 ? origins : false, maxAge: 600 };
+  return origins.length > 0 ? cors({ origin: origins, maxAge: 600 }) : undefined;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import request from 'supertest';
-import { corsOptions, parseTrustProxy } from '../src/app.js';
+import { corsMiddleware, parseTrustProxy } from '../src/app.js';
 import { createLogger } from '../src/logger.js';
 import { buildApp, captureLogs, testConfig } from './helpers.js';
 
@@ -36,9 +36,14 @@ describe('security headers and CORS', () => {
     assert.equal(refused.headers['access-control-allow-origin'], undefined);
   });
 
-  it('parses CORS_ORIGINS and TRUST_PROXY', () => {
-    assert.deepEqual(corsOptions(''), { origin: false, maxAge: 600 });
-    assert.deepEqual(corsOptions('https://a.test, https://b.test').origin, ['https://a.test', 'https://b.test']);
+  it('sends no CORS headers when no origin is allowed', async () => {
+    const { app } = buildApp({ env: { CORS_ORIGINS: ' , ' } });
+    const res = await request(app).options('/live').set('Origin', 'https://app.example.com').set('Access-Control-Request-Method', 'GET');
+    assert.equal(res.headers['access-control-allow-origin'], undefined);
+    assert.equal(corsMiddleware(''), undefined);
+  });
+
+  it('parses TRUST_PROXY', () => {
     assert.equal(parseTrustProxy('true'), true);
     assert.equal(parseTrustProxy('false'), false);
     assert.equal(parseTrustProxy('2'), 2);
