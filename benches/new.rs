@@ -4,9 +4,9 @@
 //!     cargo bench --bench new            (RUNS=50 by default)
 //!
 //! The commands are interleaved run by run so that drift on a shared machine affects all alike.
-//! Every run writes into a fresh directory and nothing is deleted inside the timed loop: a large
-//! delete slows file creation on these disks for minutes. The output directory is removed only
-//! after the measurements, once.
+//! Every run writes into a fresh directory and nothing is deleted, not even afterwards: a large
+//! delete slows file creation on these disks for minutes, which would distort the next
+//! measurement. The output directory is printed; remove it when nothing else is being timed.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -77,6 +77,8 @@ fn main() {
             c
         };
         time(&mut new(&reference));
+        // Warm the page cache and the directory entries for both commands before timing.
+        time(&mut new(&out.join(format!("{tag}-warm"))));
         let (files, bytes) = files_and_bytes(&reference);
         let (mut t_new, mut t_cp) = (Vec::new(), Vec::new());
         for i in 0..runs + 3 {
@@ -110,6 +112,5 @@ fn main() {
     println!("\n| start-up | median |\n| --- | ---: |");
     println!("| espresso --version | {} |", ms(median(t_ver)));
     println!("| true (process spawn floor) | {} |", ms(median(t_true)));
-
-    let _ = std::fs::remove_dir_all(&out);
+    println!("\n(output kept in {})", out.display());
 }
