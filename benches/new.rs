@@ -14,11 +14,7 @@ use std::time::{Duration, Instant};
 
 fn time(cmd: &mut Command) -> Duration {
     let start = Instant::now();
-    let status = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .expect("command runs");
+    let status = cmd.stdout(Stdio::null()).stderr(Stdio::null()).status().expect("command runs");
     let elapsed = start.elapsed();
     assert!(status.success(), "{cmd:?} failed");
     elapsed
@@ -43,10 +39,7 @@ fn files_and_bytes(dir: &Path) -> (usize, u64) {
 
 fn main() {
     let bin = env!("CARGO_BIN_EXE_espresso");
-    let runs: usize = std::env::var("RUNS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(50);
+    let runs: usize = std::env::var("RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(50);
     let out = std::env::temp_dir().join(format!("espresso-bench-{}", std::process::id()));
     std::fs::create_dir_all(&out).unwrap();
 
@@ -55,25 +48,13 @@ fn main() {
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
     for (name, args) in [
         ("default", &[][..]),
-        (
-            "postgres+redis, both CIs",
-            &[
-                "--database",
-                "postgres",
-                "--cache",
-                "redis",
-                "--ci",
-                "github,gitlab",
-            ][..],
-        ),
+        ("postgres+redis, both CIs", &["--database", "postgres", "--cache", "redis", "--ci", "github,gitlab"][..]),
     ] {
         let tag = name.split(|c: char| !c.is_alphanumeric()).next().unwrap();
         let reference = out.join(format!("{tag}-reference"));
         let new = |dest: &Path| {
             let mut c = Command::new(bin);
-            c.args(["new", "orders", "-q", "--dir"])
-                .arg(dest)
-                .args(args);
+            c.args(["new", "orders", "-q", "--dir"]).arg(dest).args(args);
             c
         };
         time(&mut new(&reference));
@@ -83,12 +64,7 @@ fn main() {
         let (mut t_new, mut t_cp) = (Vec::new(), Vec::new());
         for i in 0..runs + 3 {
             let a = time(&mut new(&out.join(format!("{tag}-new-{i}"))));
-            let b = time(
-                Command::new("cp")
-                    .arg("-r")
-                    .arg(&reference)
-                    .arg(out.join(format!("{tag}-cp-{i}"))),
-            );
+            let b = time(Command::new("cp").arg("-r").arg(&reference).arg(out.join(format!("{tag}-cp-{i}"))));
             if i >= 3 {
                 t_new.push(a);
                 t_cp.push(b);

@@ -17,10 +17,8 @@ fn main() -> anyhow::Result<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
     let mut keep = BTreeSet::new();
     for choices in espresso::plan::dependency_variants() {
-        let bundles: Vec<Bundle> = bundle_ids(&choices)
-            .iter()
-            .map(|id| Bundle::load(id))
-            .collect::<anyhow::Result<_>>()?;
+        let bundles: Vec<Bundle> =
+            bundle_ids(&choices).iter().map(|id| Bundle::load(id)).collect::<anyhow::Result<_>>()?;
         let (deps, dev) = npm_dependencies(&bundles)?;
         let key = package_json::lockfile_key(&deps, &dev);
         let dir = root.join(package_json::lockfile_dir(choices.language));
@@ -32,18 +30,11 @@ fn main() -> anyhow::Result<()> {
             continue;
         }
         let work = tempfile::tempdir()?;
-        let manifest =
-            serde_json::json!({ "name": LOCK_PLACEHOLDER, "version": "0.1.0", "private": true });
+        let manifest = serde_json::json!({ "name": LOCK_PLACEHOLDER, "version": "0.1.0", "private": true });
         let pkg = package_json::with_dependencies(&manifest.to_string(), &deps, &dev)?;
         std::fs::write(work.path().join("package.json"), pkg)?;
         let status = Command::new("npm")
-            .args([
-                "install",
-                "--package-lock-only",
-                "--ignore-scripts",
-                "--no-audit",
-                "--no-fund",
-            ])
+            .args(["install", "--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund"])
             .current_dir(work.path())
             .status()?;
         anyhow::ensure!(status.success(), "npm install failed for {choices:?}");

@@ -23,22 +23,21 @@ pub fn check_target(target: &Path, shown: &Path, force: bool) -> anyhow::Result<
     match fs::symlink_metadata(target) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(TargetState::Missing),
         Err(e) => Err(e).with_context(|| format!("cannot inspect `{shown}`")),
-        Ok(m) if !m.is_dir() => Err(UsageError::new(format!(
-            "destination `{shown}` exists and is not a directory"
-        ))
-        .hint("choose another name or location with `--dir <path>`")
-        .into()),
+        Ok(m) if !m.is_dir() => Err(UsageError::new(format!("destination `{shown}` exists and is not a directory"))
+            .hint("choose another name or location with `--dir <path>`")
+            .into()),
         Ok(_) => {
-            let empty = fs::read_dir(target)
-                .with_context(|| format!("cannot read `{shown}`"))?
-                .next()
-                .is_none();
+            let empty = fs::read_dir(target).with_context(|| format!("cannot read `{shown}`"))?.next().is_none();
             match (empty, force) {
                 (true, _) => Ok(TargetState::Empty),
                 (false, true) => Ok(TargetState::NonEmpty),
-                (false, false) => Err(UsageError::new(format!("destination `{shown}` already exists and is not empty"))
-                    .hint("use `--force` to write into it (files espresso generates are replaced), or choose another `--dir`")
-                    .into()),
+                (false, false) => Err(UsageError::new(format!(
+                    "destination `{shown}` already exists and is not empty"
+                ))
+                .hint(
+                    "use `--force` to write into it (files espresso generates are replaced), or choose another `--dir`",
+                )
+                .into()),
             }
         }
     }
@@ -49,13 +48,10 @@ fn write_tree(plan: &Plan, root: &Path) -> anyhow::Result<()> {
     for f in &plan.files {
         let path = root.join(&f.path);
         if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create `{}`", dir.display()))?;
+            fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
         }
-        let mut out = fs::File::create(&path)
-            .with_context(|| format!("cannot write `{}`", path.display()))?;
-        out.write_all(f.contents.as_bytes())
-            .with_context(|| format!("cannot write `{}`", path.display()))?;
+        let mut out = fs::File::create(&path).with_context(|| format!("cannot write `{}`", path.display()))?;
+        out.write_all(f.contents.as_bytes()).with_context(|| format!("cannot write `{}`", path.display()))?;
         #[cfg(unix)]
         if f.executable {
             use std::os::unix::fs::PermissionsExt;
@@ -85,10 +81,7 @@ fn create_parents(dir: &Path) -> anyhow::Result<Option<PathBuf>> {
 /// Writes a new project at `target`: stage beside it, then rename into place. With `--force`
 /// into a non-empty directory, files are moved in one by one and undone on failure.
 pub fn write_new(plan: &Plan, target: &Path, state: TargetState) -> anyhow::Result<()> {
-    let parent = target
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let created = create_parents(parent)?;
     let result = stage_and_move(plan, parent, target, state);
     if result.is_err()
@@ -99,12 +92,7 @@ pub fn write_new(plan: &Plan, target: &Path, state: TargetState) -> anyhow::Resu
     result
 }
 
-fn stage_and_move(
-    plan: &Plan,
-    parent: &Path,
-    target: &Path,
-    state: TargetState,
-) -> anyhow::Result<()> {
+fn stage_and_move(plan: &Plan, parent: &Path, target: &Path, state: TargetState) -> anyhow::Result<()> {
     let staging = tempfile::Builder::new()
         .prefix(".espresso-staging-")
         .tempdir_in(parent)
@@ -113,9 +101,8 @@ fn stage_and_move(
     match state {
         TargetState::Missing | TargetState::Empty => {
             // rename(2) replaces an empty directory atomically.
-            fs::rename(staging.path(), target).with_context(|| {
-                format!("cannot move the new project into `{}`", target.display())
-            })?;
+            fs::rename(staging.path(), target)
+                .with_context(|| format!("cannot move the new project into `{}`", target.display()))?;
             // The staging directory is now the target; nothing is left to clean up.
             let _ = staging.keep();
             Ok(())
@@ -126,9 +113,8 @@ fn stage_and_move(
 
 /// Moves staged files over an existing tree, keeping backups until every move succeeded.
 fn merge_into(plan: &Plan, staged: &Path, target: &Path) -> anyhow::Result<()> {
-    let backups = tempfile::Builder::new()
-        .prefix(".espresso-backup-")
-        .tempdir_in(target.parent().unwrap_or(Path::new(".")))?;
+    let backups =
+        tempfile::Builder::new().prefix(".espresso-backup-").tempdir_in(target.parent().unwrap_or(Path::new(".")))?;
     let mut done: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
     let mut dirs: Vec<PathBuf> = Vec::new();
     let result = (|| -> anyhow::Result<()> {
@@ -141,15 +127,13 @@ fn merge_into(plan: &Plan, staged: &Path, target: &Path) -> anyhow::Result<()> {
             }
             let backup = if dest.exists() {
                 let b = backups.path().join(i.to_string());
-                fs::rename(&dest, &b)
-                    .with_context(|| format!("cannot replace `{}`", dest.display()))?;
+                fs::rename(&dest, &b).with_context(|| format!("cannot replace `{}`", dest.display()))?;
                 Some(b)
             } else {
                 None
             };
             done.push((dest.clone(), backup));
-            fs::rename(staged.join(&f.path), &dest)
-                .with_context(|| format!("cannot write `{}`", dest.display()))?;
+            fs::rename(staged.join(&f.path), &dest).with_context(|| format!("cannot write `{}`", dest.display()))?;
         }
         Ok(())
     })();

@@ -11,6 +11,9 @@ Examples:
   espresso new orders --deploy none --ci none --yes
   espresso new orders --dry-run            show what would be written, write nothing
   espresso -C ~/src new orders             run as if started in ~/src
+  espresso add resource order-item --field name --field quantity:integer:default=1 --field status:enum(open|paid)
+  espresso add resource customer --field email:email:unique --dry-run
+  espresso remove resource order-item
 
 Exit status: 0 success, 1 failure, 2 usage error (nothing was written).";
 
@@ -54,6 +57,65 @@ pub enum Command {
     /// Create a new service in ./<NAME> (or --dir)
     #[command(after_help = EXAMPLES)]
     New(NewArgs),
+    /// Add to the project in the current directory (or -C)
+    #[command(subcommand)]
+    Add(AddCommand),
+    /// Undo an `add` exactly; files you changed are reported and kept (unless --force)
+    #[command(subcommand)]
+    Remove(RemoveCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AddCommand {
+    /// A REST resource: router, controller, service, repository, validation, tests, OpenAPI
+    #[command(after_help = FIELD_HELP)]
+    Resource(AddResourceArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RemoveCommand {
+    /// A resource added with `espresso add resource`
+    Resource(RemoveResourceArgs),
+}
+
+const FIELD_HELP: &str = "\
+Fields: --field <name>[:<type>[:<modifier>...]], repeated.
+  types      string (default), text, integer, number, boolean, date, datetime, uuid, email, url,
+             json, enum(a|b|c)
+  modifiers  optional (may be null; fields are required otherwise), unique, default=<value>
+
+Example:
+  espresso add resource order-item --field title --field quantity:integer:default=1 \\
+      --field status:enum(open|paid|void) --field note:text:optional --field sku:string:unique";
+
+/// Flags shared by every command that changes a project.
+#[derive(Debug, Args)]
+pub struct ChangeFlags {
+    /// Print the unified diff of every change, write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Overwrite files you changed since espresso wrote them
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AddResourceArgs {
+    /// Resource name, a noun: `order-item` gives OrderItem, orderItems, /order-items, order_items
+    pub name: String,
+    /// A field: name[:type[:modifier...]] (see below); at least one
+    #[arg(long = "field", value_name = "FIELD")]
+    pub fields: Vec<String>,
+    #[command(flatten)]
+    pub flags: ChangeFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveResourceArgs {
+    /// Name of the resource to remove
+    pub name: String,
+    #[command(flatten)]
+    pub flags: ChangeFlags,
 }
 
 #[derive(Debug, Args)]

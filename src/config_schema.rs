@@ -78,10 +78,7 @@ pub fn schema_document(project: &str, vars: &[&EnvVar]) -> anyhow::Result<String
     let mut props = Map::new();
     for v in vars {
         if props.insert(v.name.clone(), v.to_property()).is_some() {
-            bail!(
-                "environment variable `{}` is declared by two bundles",
-                v.name
-            );
+            bail!("environment variable `{}` is declared by two bundles", v.name);
         }
     }
     let doc = json!({
@@ -114,32 +111,18 @@ pub struct ConfigVar {
 /// Reads the variables of a schema document (the one espresso wrote, or one the user edited).
 pub fn read_schema(text: &str) -> anyhow::Result<Vec<ConfigVar>> {
     let doc: Value = serde_json::from_str(text).context("config.schema.json is not valid JSON")?;
-    let props = doc
-        .get("properties")
-        .and_then(Value::as_object)
-        .context("config.schema.json has no `properties` object")?;
+    let props =
+        doc.get("properties").and_then(Value::as_object).context("config.schema.json has no `properties` object")?;
     let mut out = Vec::with_capacity(props.len());
     for (name, p) in props {
-        let kind = p
-            .get("type")
-            .and_then(Value::as_str)
-            .unwrap_or("string")
-            .to_owned();
+        let kind = p.get("type").and_then(Value::as_str).unwrap_or("string").to_owned();
         let default = p.get("default").map(env_text);
-        let example = p
-            .get("examples")
-            .and_then(Value::as_array)
-            .and_then(|a| a.first())
-            .map(env_text);
+        let example = p.get("examples").and_then(Value::as_array).and_then(|a| a.first()).map(env_text);
         let flag = |k: &str| p.get(k).and_then(Value::as_bool).unwrap_or(false);
         out.push(ConfigVar {
             name: name.clone(),
             kind,
-            description: p
-                .get("description")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned(),
+            description: p.get("description").and_then(Value::as_str).unwrap_or_default().to_owned(),
             dev_value: default.clone().or(example).unwrap_or_default(),
             default,
             secret: flag("x-secret"),
@@ -167,9 +150,8 @@ mod tests {
 
     #[test]
     fn document_round_trips_into_template_variables() {
-        let port = var(
-            "name = 'PORT'\ntype = 'integer'\ndescription = 'port'\ndefault = 3000\nminimum = 1\nmaximum = 65535",
-        );
+        let port =
+            var("name = 'PORT'\ntype = 'integer'\ndescription = 'port'\ndefault = 3000\nminimum = 1\nmaximum = 65535");
         let db = var(
             "name = 'DATABASE_URL'\ntype = 'string'\ndescription = 'db'\nformat = 'uri'\nexample = 'postgres://localhost/x'\nsecret = true\nrequired_in_production = true",
         );
@@ -195,10 +177,8 @@ mod tests {
 
     #[test]
     fn manifests_reject_unknown_keys() {
-        let err = toml::from_str::<EnvVar>(
-            "name = 'A'\ntype = 'string'\ndescription = 'a'\nsecrit = true",
-        )
-        .unwrap_err();
+        let err =
+            toml::from_str::<EnvVar>("name = 'A'\ntype = 'string'\ndescription = 'a'\nsecrit = true").unwrap_err();
         assert!(err.to_string().contains("secrit"));
     }
 }

@@ -42,11 +42,7 @@ pub fn find(file: &str, text: &str) -> anyhow::Result<Vec<Fence>> {
             open = Some((name.to_owned(), i));
         } else if let Some(name) = marker(line, "espresso:end") {
             match open.take() {
-                Some((opened, begin)) if opened == name => fences.push(Fence {
-                    name: name.to_owned(),
-                    begin,
-                    end: i,
-                }),
+                Some((opened, begin)) if opened == name => fences.push(Fence { name: name.to_owned(), begin, end: i }),
                 Some((opened, _)) => bail!(
                     "{file}:{}: `espresso:end {name}` closes fence `{opened}`\nrestore the markers so each region is `espresso:begin <name>` … `espresso:end <name>`",
                     i + 1
@@ -59,10 +55,7 @@ pub fn find(file: &str, text: &str) -> anyhow::Result<Vec<Fence>> {
         }
     }
     if let Some((name, at)) = open {
-        bail!(
-            "{file}:{}: fence `{name}` is never closed\nadd an `espresso:end {name}` line after its region",
-            at + 1
-        );
+        bail!("{file}:{}: fence `{name}` is never closed\nadd an `espresso:end {name}` line after its region", at + 1);
     }
     Ok(fences)
 }
@@ -93,66 +86,31 @@ pub fn fill(file: &str, text: &str, name: &str, body: &[String]) -> anyhow::Resu
 mod tests {
     use super::*;
 
-    const FILE: &str =
-        "const a = {\n  // espresso:begin deps\n  old: 1,\n  // espresso:end deps\n};\n";
+    const FILE: &str = "const a = {\n  // espresso:begin deps\n  old: 1,\n  // espresso:end deps\n};\n";
 
     #[test]
     fn fill_replaces_only_the_region() {
-        let out = fill(
-            "f.js",
-            FILE,
-            "deps",
-            &["  pg: 2,".into(), "  redis: 3,".into()],
-        )
-        .unwrap();
-        assert_eq!(
-            out,
-            "const a = {\n  // espresso:begin deps\n  pg: 2,\n  redis: 3,\n  // espresso:end deps\n};\n"
-        );
+        let out = fill("f.js", FILE, "deps", &["  pg: 2,".into(), "  redis: 3,".into()]).unwrap();
+        assert_eq!(out, "const a = {\n  // espresso:begin deps\n  pg: 2,\n  redis: 3,\n  // espresso:end deps\n};\n");
     }
 
     #[test]
     fn fill_keeps_crlf_and_a_missing_final_newline() {
         let crlf = FILE.replace('\n', "\r\n");
         let out = fill("f.js", crlf.trim_end(), "deps", &[]).unwrap();
-        assert_eq!(
-            out,
-            "const a = {\r\n  // espresso:begin deps\r\n  // espresso:end deps\r\n};"
-        );
+        assert_eq!(out, "const a = {\r\n  // espresso:begin deps\r\n  // espresso:end deps\r\n};");
     }
 
     #[test]
     fn broken_fences_are_errors_with_a_remedy() {
         let missing_end = "// espresso:begin deps\nx\n";
-        assert!(
-            find("f.js", missing_end)
-                .unwrap_err()
-                .to_string()
-                .contains("never closed")
-        );
-        let twice =
-            "// espresso:begin a\n// espresso:end a\n// espresso:begin a\n// espresso:end a\n";
-        assert!(
-            find("f.js", twice)
-                .unwrap_err()
-                .to_string()
-                .contains("appears twice")
-        );
+        assert!(find("f.js", missing_end).unwrap_err().to_string().contains("never closed"));
+        let twice = "// espresso:begin a\n// espresso:end a\n// espresso:begin a\n// espresso:end a\n";
+        assert!(find("f.js", twice).unwrap_err().to_string().contains("appears twice"));
         let reversed = "// espresso:end a\n// espresso:begin a\n";
-        assert!(
-            find("f.js", reversed)
-                .unwrap_err()
-                .to_string()
-                .contains("no matching")
-        );
-        let nested =
-            "// espresso:begin a\n// espresso:begin b\n// espresso:end b\n// espresso:end a\n";
-        assert!(
-            find("f.js", nested)
-                .unwrap_err()
-                .to_string()
-                .contains("inside fence")
-        );
+        assert!(find("f.js", reversed).unwrap_err().to_string().contains("no matching"));
+        let nested = "// espresso:begin a\n// espresso:begin b\n// espresso:end b\n// espresso:end a\n";
+        assert!(find("f.js", nested).unwrap_err().to_string().contains("inside fence"));
         let err = fill("f.js", "x\n", "deps", &[]).unwrap_err().to_string();
         assert!(err.contains("f.js: fence `deps` is missing") && err.contains("restore"));
     }

@@ -4,22 +4,28 @@
 //! returns files) → `apply` (touches the disk) → `report` (prints). `main.rs` only calls [`run`].
 
 pub mod apply;
+pub mod change;
 pub mod cli;
 pub mod config_schema;
 pub mod error;
 pub mod fence;
 pub mod name;
+pub mod openapi;
 pub mod options;
 pub mod package_json;
 pub mod plan;
+pub mod project;
 pub mod project_file;
 pub mod prompt;
 pub mod render;
 pub mod report;
+pub mod resource;
 pub mod templates;
 
 use clap::Parser;
-use cli::{Cli, ColorChoice, Command, NewArgs};
+use cli::{
+    AddCommand, AddResourceArgs, ChangeFlags, Cli, ColorChoice, Command, NewArgs, RemoveCommand, RemoveResourceArgs,
+};
 use error::UsageError;
 use report::Reporter;
 use std::ffi::OsString;
@@ -53,13 +59,12 @@ where
                 reporter.error(&u.message, u.hint.as_deref());
                 ExitCode::from(EXIT_USAGE)
             } else {
-                // The cause chain, then any remedy that a message carries on its own line.
+                // The cause chain; a message of several lines carries its remedy on the last one.
                 let text = format!("{err:#}");
-                let (message, hint) = match text.split_once('\n') {
-                    Some((m, h)) => (m.to_owned(), Some(h.to_owned())),
-                    None => (text, None),
-                };
-                reporter.error(&message, hint.as_deref());
+                match text.rsplit_once('\n') {
+                    Some((message, hint)) => reporter.error(message, Some(hint)),
+                    None => reporter.error(&text, None),
+                }
                 ExitCode::from(EXIT_FAILURE)
             }
         }
@@ -80,8 +85,7 @@ fn configure_colour(choice: ColorChoice) {
 }
 
 fn working_dir(dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {
-    let cwd = std::env::current_dir()
-        .map_err(|e| anyhow::anyhow!("cannot read the current directory: {e}"))?;
+    let cwd = std::env::current_dir().map_err(|e| anyhow::anyhow!("cannot read the current directory: {e}"))?;
     match dir {
         None => Ok(cwd),
         Some(d) => {
@@ -89,12 +93,9 @@ fn working_dir(dir: Option<PathBuf>) -> anyhow::Result<PathBuf> {
             if d.is_dir() {
                 Ok(d)
             } else {
-                Err(UsageError::new(format!(
-                    "cannot run in `{}`: no such directory",
-                    d.display()
-                ))
-                .hint("give `-C` an existing directory")
-                .into())
+                Err(UsageError::new(format!("cannot run in `{}`: no such directory", d.display()))
+                    .hint("give `-C` an existing directory")
+                    .into())
             }
         }
     }
@@ -104,7 +105,74 @@ fn execute(cli: Cli, reporter: &Reporter) -> anyhow::Result<()> {
     let cwd = working_dir(cli.directory)?;
     match cli.command {
         Command::New(args) => new(args, &cwd, reporter),
+        Command::Add(AddCommand::Resource(args)) => add_resource(args, &cwd, reporter),
+        Command::Remove(RemoveCommand::Resource(args)) => remove_resource(args, &cwd, reporter),
     }
+}
+
+/// `espresso add resource`: a new resource in the project's spec, applied as a change.
+pub fn add_resource(args: AddResourceArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Result<()> {
+    let project = project::Project::find(cwd)?;
+    let name = resource::ResourceName::parse(&args.name)?;
+    if args.fields.is_empty() {
+        return error::usage(
+            format!("resource `{}` needs at least one field", args.name),
+            "add `--field <name>[:<type>]`, for example `--field title --field quantity:integer`",
+        );
+    }
+    let fields = args.fields.iter().map(|f| resource::Field::parse(f)).collect::<Result<Vec<_>, _>>()?;
+    for (i, f) in fields.iter().enumerate() {
+        if fields[..i].iter().any(|g| g.name == f.name) {
+            return error::usage(format!("field `{}` is given twice", f.name), "give each field once");
+        }
+    }
+    if let Some(existing) = project.spec.resources.iter().find(|r| r.name.plural_kebab == name.plural_kebab) {
+        return error::usage(
+            format!("resource `{}` already exists", existing.name.name),
+            format!(
+                "change it by removing it first (`espresso remove resource {}`), or choose another name",
+                existing.name.name
+            ),
+        );
+    }
+    let migration = project.spec.resources.iter().map(|r| r.migration).max().unwrap_or(0) + 1;
+    let mut spec = project.spec.clone();
+    spec.resources.push(project::ResourceSpec { name, fields, migration });
+    let changes = change::plan_changes(&project, &spec, args.flags.force)?;
+    finish(&changes, &args.flags, reporter)
+}
+
+/// `espresso remove resource`: the spec without the resource, applied as a change.
+pub fn remove_resource(args: RemoveResourceArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Result<()> {
+    let project = project::Project::find(cwd)?;
+    let wanted = resource::ResourceName::parse(&args.name)?;
+    let mut spec = project.spec.clone();
+    let before = spec.resources.len();
+    spec.resources.retain(|r| r.name.plural_kebab != wanted.plural_kebab);
+    if spec.resources.len() == before {
+        let known: Vec<String> = project.spec.resources.iter().map(|r| format!("`{}`", r.name.name)).collect();
+        let hint = if known.is_empty() {
+            "the project has no resources".to_owned()
+        } else {
+            format!("the project's resources: {}", known.join(", "))
+        };
+        return error::usage(format!("resource `{}` does not exist", args.name), hint);
+    }
+    let changes = change::plan_changes(&project, &spec, args.flags.force)?;
+    finish(&changes, &args.flags, reporter)
+}
+
+/// Shows (`--dry-run`) or applies a change set.
+fn finish(changes: &change::ChangeSet, flags: &ChangeFlags, reporter: &Reporter) -> anyhow::Result<()> {
+    if flags.dry_run {
+        reporter.diff(&changes.diff())?;
+    } else {
+        changes.apply(&mut |verb, path| reporter.status(verb, path))?;
+    }
+    for path in &changes.kept {
+        reporter.status("keep", &format!("{path} (you changed it; espresso no longer needs it)"));
+    }
+    Ok(())
 }
 
 /// `espresso new`: validate, plan, then dry-run or apply.

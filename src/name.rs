@@ -119,9 +119,7 @@ pub struct ProjectName(String);
 
 impl ProjectName {
     pub fn parse(raw: &str) -> Result<Self, UsageError> {
-        let bad = |why: &str| {
-            UsageError::new(format!("invalid project name `{raw}`: {why}")).hint(suggestion(raw))
-        };
+        let bad = |why: &str| UsageError::new(format!("invalid project name `{raw}`: {why}")).hint(suggestion(raw));
         if raw.is_empty() {
             return Err(bad("the name is empty"));
         }
@@ -141,18 +139,13 @@ impl ProjectName {
         if !raw.starts_with(|c: char| c.is_ascii_lowercase()) {
             return Err(bad("the name must start with a lowercase letter"));
         }
-        if let Some(c) = raw
-            .chars()
-            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
-        {
+        if let Some(c) = raw.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')) {
             return Err(bad(&format!(
                 "`{c}` is not allowed; use lowercase letters, digits and hyphens (the name is also a Kubernetes object name)"
             )));
         }
         if raw.ends_with('-') || raw.contains("--") {
-            return Err(bad(
-                "hyphens must separate words: no trailing or doubled `-`",
-            ));
+            return Err(bad("hyphens must separate words: no trailing or doubled `-`"));
         }
         if NODE_CORE_MODULES.contains(&raw) {
             return Err(bad("it is the name of a Node.js core module"));
@@ -194,9 +187,7 @@ fn suggestion(raw: &str) -> String {
         c if !c.is_empty() && c != raw && ProjectName::parse(&c).is_ok() => {
             format!("{rule}, for example `{c}`")
         }
-        c if !c.is_empty()
-            && (NODE_CORE_MODULES.contains(&c.as_str()) || RESERVED.contains(&c.as_str())) =>
-        {
+        c if !c.is_empty() && (NODE_CORE_MODULES.contains(&c.as_str()) || RESERVED.contains(&c.as_str())) => {
             format!("choose another name, for example `{c}-service`")
         }
         _ => format!("{rule}, for example `orders`"),
@@ -243,12 +234,7 @@ mod tests {
     #[test]
     fn rejects_names_too_long_for_kubernetes() {
         let long = "a".repeat(MAX_LEN + 1);
-        assert!(
-            ProjectName::parse(&long)
-                .unwrap_err()
-                .message
-                .contains("limit is 50")
-        );
+        assert!(ProjectName::parse(&long).unwrap_err().message.contains("limit is 50"));
         assert!(ProjectName::parse(&"a".repeat(MAX_LEN)).is_ok());
     }
 

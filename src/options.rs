@@ -121,11 +121,7 @@ pub struct NewOptions {
 impl NewOptions {
     /// Validates the arguments, fills gaps from prompts (when attended) or defaults, and resolves
     /// the target directory against `cwd`.
-    pub fn from_args(
-        args: NewArgs,
-        cwd: &Path,
-        prompter: &mut dyn Prompter,
-    ) -> anyhow::Result<Self> {
+    pub fn from_args(args: NewArgs, cwd: &Path, prompter: &mut dyn Prompter) -> anyhow::Result<Self> {
         let name = ProjectName::parse(&args.name)?;
         let defaults = Choices::default();
         let ask = !args.yes && prompter.attended();
@@ -155,27 +151,14 @@ impl NewOptions {
             None if ask => prompter.node(defaults.node)?,
             None => defaults.node,
         };
-        let choices = Choices {
-            language: "javascript",
-            database,
-            cache,
-            deploy,
-            ci,
-            node,
-        };
+        let choices = Choices { language: "javascript", database, cache, deploy, ci, node };
         choices.check()?;
 
         let target = match args.dir {
             Some(dir) => cwd.join(dir),
             None => cwd.join(name.as_str()),
         };
-        Ok(Self {
-            name,
-            target,
-            choices,
-            dry_run: args.dry_run,
-            force: args.force,
-        })
+        Ok(Self { name, target, choices, dry_run: args.dry_run, force: args.force })
     }
 }
 

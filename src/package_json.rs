@@ -42,11 +42,7 @@ pub fn with_dependencies(package_json: &str, deps: &Deps, dev: &Deps) -> anyhow:
 }
 
 fn to_object(deps: &Deps) -> Value {
-    Value::Object(
-        deps.iter()
-            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-            .collect(),
-    )
+    Value::Object(deps.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
 }
 
 /// JSON the way npm writes it: two-space indent and a final newline.
@@ -79,10 +75,7 @@ mod tests {
     use super::*;
 
     fn deps(pairs: &[(&str, &str)]) -> Deps {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -97,13 +90,9 @@ mod tests {
     #[test]
     fn dependencies_are_set_in_place_and_sorted() {
         let src = r#"{"name": "x", "dependencies": {}, "scripts": {"test": "node --test"}}"#;
-        let out =
-            with_dependencies(src, &deps(&[("pg", "^8"), ("express", "^5")]), &deps(&[])).unwrap();
-        let keys: Vec<&str> = out
-            .lines()
-            .filter_map(|l| l.strip_prefix("  \""))
-            .map(|l| l.split('"').next().unwrap())
-            .collect();
+        let out = with_dependencies(src, &deps(&[("pg", "^8"), ("express", "^5")]), &deps(&[])).unwrap();
+        let keys: Vec<&str> =
+            out.lines().filter_map(|l| l.strip_prefix("  \"")).map(|l| l.split('"').next().unwrap()).collect();
         assert_eq!(keys, ["name", "dependencies", "scripts", "devDependencies"]);
         assert!(out.find("express").unwrap() < out.find("pg").unwrap());
         assert!(out.ends_with("}\n"));

@@ -1,14 +1,17 @@
-//! The pure planner: from validated choices to the complete list of files, in memory. Nothing
-//! here touches the disk; the applier writes a plan and the reporter describes it.
+//! The pure planner: from a project spec to the complete list of files, in memory. Nothing here
+//! touches the disk; the applier writes a plan and the reporter describes it. The same spec
+//! always gives the same files, so `add` and `remove` are the difference between two plans.
 
-use crate::config_schema::{self, ConfigVar};
+use crate::config_schema::{self, ConfigVar, EnvVar};
 use crate::fence;
 use crate::name::ProjectName;
-use crate::options::{Choices, Ci, Deploy};
-use crate::options::{cache_str, database_str, node_str};
+use crate::openapi;
+use crate::options::{Choices, Ci, Deploy, cache_str, database_str, node_str};
 use crate::package_json::{self, Deps};
+use crate::project::ProjectSpec;
 use crate::project_file;
 use crate::render::Renderer;
+use crate::resource::ResourceContext;
 use crate::templates::{Bundle, bundle_ids};
 use anyhow::{Context, bail};
 use minijinja::Value;
@@ -25,7 +28,7 @@ pub struct PlannedFile {
     pub executable: bool,
 }
 
-/// Every file of a new project, sorted by path.
+/// Every file of a project, sorted by path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     pub files: Vec<PlannedFile>,
@@ -33,7 +36,7 @@ pub struct Plan {
 
 impl Plan {
     pub fn get(&self, path: &str) -> Option<&PlannedFile> {
-        self.files.iter().find(|f| f.path == path)
+        self.files.binary_search_by(|f| f.path.as_str().cmp(path)).ok().map(|i| &self.files[i])
     }
 
     pub fn total_bytes(&self) -> usize {
@@ -70,6 +73,7 @@ struct TemplateContext<'a> {
     deploy: BTreeMap<&'static str, bool>,
     ci: BTreeMap<&'static str, bool>,
     config: &'a [ConfigVar],
+    resources: &'a [ResourceContext],
 }
 
 #[derive(Debug, Serialize)]
@@ -80,10 +84,15 @@ struct ProjectCtx<'a> {
 
 /// Plans a new project.
 pub fn plan_new(name: &ProjectName, choices: &Choices) -> anyhow::Result<Plan> {
-    let bundles: Vec<Bundle> = bundle_ids(choices)
-        .iter()
-        .map(|id| Bundle::load(id))
-        .collect::<anyhow::Result<_>>()?;
+    plan_project(&ProjectSpec::new(name.clone(), choices.clone()))
+}
+
+/// Plans every file of a project with this spec.
+pub fn plan_project(spec: &ProjectSpec) -> anyhow::Result<Plan> {
+    let (name, choices) = (&spec.name, &spec.choices);
+    let bundles: Vec<Bundle> = bundle_ids(choices).iter().map(|id| Bundle::load(id)).collect::<anyhow::Result<_>>()?;
+    let resources: Vec<ResourceContext> =
+        spec.resources.iter().map(|r| ResourceContext::new(&r.name, &r.fields, r.migration)).collect();
 
     let renderer = Renderer::new();
     let vars = env_vars(&bundles, &renderer, name)?;
@@ -92,92 +101,76 @@ pub fn plan_new(name: &ProjectName, choices: &Choices) -> anyhow::Result<Plan> {
     let config = config_schema::read_schema(&schema)?;
 
     let ctx = Value::from_serialize(TemplateContext {
-        project: ProjectCtx {
-            name: name.as_str(),
-            version: "0.1.0",
-        },
+        project: ProjectCtx { name: name.as_str(), version: "0.1.0" },
         espresso_version: env!("CARGO_PKG_VERSION"),
         language: choices.language,
         node: node_str(choices.node),
         database: database_str(choices.database),
         cache: cache_str(choices.cache),
-        deploy: Deploy::ALL
-            .iter()
-            .map(|d| (d.as_str(), choices.has_deploy(*d)))
-            .collect(),
-        ci: Ci::ALL
-            .iter()
-            .map(|c| (c.as_str(), choices.has_ci(*c)))
-            .collect(),
+        deploy: Deploy::ALL.iter().map(|d| (d.as_str(), choices.has_deploy(*d))).collect(),
+        ci: Ci::ALL.iter().map(|c| (c.as_str(), choices.has_ci(*c))).collect(),
         config: &config,
+        resources: &resources,
     });
 
+    // Each bundle once with the project context; the resource bundle once per resource, with
+    // `resource` added to the context.
+    let resource_bundle =
+        if resources.is_empty() { None } else { Some(Bundle::load(&format!("{}/resource", choices.language))?) };
+    let mut instances: Vec<(&Bundle, Value)> = bundles.iter().map(|b| (b, ctx.clone())).collect();
+    if let Some(rb) = &resource_bundle {
+        for r in &resources {
+            instances.push((rb, minijinja::context! { resource => Value::from_serialize(r), ..ctx.clone() }));
+        }
+    }
+
     let mut files: BTreeMap<String, PlannedFile> = BTreeMap::new();
-    for bundle in &bundles {
+    for (bundle, ctx) in &instances {
         for entry in &bundle.manifest.files {
             let name = format!("{}/{}", bundle.id, entry.source);
             if let Some(when) = &entry.when
-                && !renderer.condition(&name, when, &ctx)?
+                && !renderer.condition(&name, when, ctx)?
             {
                 continue;
             }
             let source = bundle.source(&entry.source)?;
-            let contents = if entry.is_template() {
-                renderer.render(&name, source, &ctx)?
+            let contents = if entry.is_template() { renderer.render(&name, source, ctx)? } else { source.to_owned() };
+            let target = entry.target();
+            let path = if target.contains("{{") {
+                renderer.render(&format!("{name} target"), target, ctx)?
             } else {
-                source.to_owned()
+                target.to_owned()
             };
-            let path = entry.target().to_owned();
-            let file = PlannedFile {
-                path: path.clone(),
-                contents,
-                executable: entry.executable,
-            };
+            let file = PlannedFile { path: path.clone(), contents, executable: entry.executable };
             if files.insert(path.clone(), file).is_some() {
-                bail!("two template bundles write `{path}`");
+                bail!("two templates write `{path}`");
             }
         }
     }
-    fill_fences(&bundles, &renderer, &ctx, &mut files)?;
+    fill_fences(&instances, &renderer, &mut files)?;
 
-    files.insert(
-        SCHEMA_FILE.into(),
-        PlannedFile {
-            path: SCHEMA_FILE.into(),
-            contents: schema,
-            executable: false,
-        },
-    );
+    files.insert(SCHEMA_FILE.into(), PlannedFile { path: SCHEMA_FILE.into(), contents: schema, executable: false });
+    let openapi = openapi::document(spec, &resources)?;
+    files
+        .insert(openapi::FILE.into(), PlannedFile { path: openapi::FILE.into(), contents: openapi, executable: false });
     add_npm_files(name, choices, &bundles, &mut files)?;
 
     let mut list: Vec<PlannedFile> = files.into_values().collect();
-    let record = project_file::render(name, choices, &bundles, &list)?;
-    list.push(PlannedFile {
-        path: project_file::FILE.into(),
-        contents: record,
-        executable: false,
-    });
+    let record = project_file::render(spec, &bundles, &list)?;
+    list.push(PlannedFile { path: project_file::FILE.into(), contents: record, executable: false });
     list.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Plan { files: list })
 }
 
 /// The bundles' variables in bundle order; example values may name the project (`{{ project.name }}`).
-fn env_vars(
-    bundles: &[Bundle],
-    renderer: &Renderer,
-    name: &ProjectName,
-) -> anyhow::Result<Vec<config_schema::EnvVar>> {
+fn env_vars(bundles: &[Bundle], renderer: &Renderer, name: &ProjectName) -> anyhow::Result<Vec<EnvVar>> {
     let ctx = minijinja::context! { project => minijinja::context! { name => name.as_str() } };
     let mut vars = Vec::new();
     for b in bundles {
         for v in &b.manifest.env {
             let mut v = v.clone();
             if let Some(example) = &v.example {
-                v.example = Some(renderer.render(
-                    &format!("{}/bundle.toml env {}", b.id, v.name),
-                    example,
-                    &ctx,
-                )?);
+                v.example = Some(renderer.render(&format!("{}/bundle.toml env {}", b.id, v.name), example, &ctx)?);
             }
             vars.push(v);
         }
@@ -185,21 +178,17 @@ fn env_vars(
     Ok(vars)
 }
 
-/// Re-renders every fenced region from the bundles' registrations (empty when none register).
+/// Re-renders every fenced region from the registrations of every bundle instance (empty when
+/// none register), in instance order.
 fn fill_fences(
-    bundles: &[Bundle],
+    instances: &[(&Bundle, Value)],
     renderer: &Renderer,
-    ctx: &Value,
     files: &mut BTreeMap<String, PlannedFile>,
 ) -> anyhow::Result<()> {
     let mut bodies: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
-    for bundle in bundles {
+    for (bundle, ctx) in instances {
         for (i, reg) in bundle.manifest.registrations.iter().enumerate() {
-            let text = renderer.render(
-                &format!("{}/bundle.toml registration {}", bundle.id, i + 1),
-                &reg.text,
-                ctx,
-            )?;
+            let text = renderer.render(&format!("{}/bundle.toml registration {}", bundle.id, i + 1), &reg.text, ctx)?;
             bodies
                 .entry((reg.file.clone(), reg.fence.clone()))
                 .or_default()
@@ -207,25 +196,15 @@ fn fill_fences(
         }
     }
     for (file, fence_name) in bodies.keys() {
-        let target = files
-            .get(file)
-            .with_context(|| format!("a bundle registers into `{file}`, which no bundle writes"))?;
-        if !fence::find(file, &target.contents)?
-            .iter()
-            .any(|f| &f.name == fence_name)
-        {
-            bail!(
-                "a bundle registers into fence `{fence_name}` of `{file}`, which has no such fence"
-            );
+        let target =
+            files.get(file).with_context(|| format!("a bundle registers into `{file}`, which no bundle writes"))?;
+        if !fence::find(file, &target.contents)?.iter().any(|f| &f.name == fence_name) {
+            bail!("a bundle registers into fence `{fence_name}` of `{file}`, which has no such fence");
         }
     }
     for file in files.values_mut() {
-        let fences = fence::find(&file.path, &file.contents)?;
-        for f in fences {
-            let body = bodies
-                .get(&(file.path.clone(), f.name.clone()))
-                .map(Vec::as_slice)
-                .unwrap_or_default();
+        for f in fence::find(&file.path, &file.contents)? {
+            let body = bodies.get(&(file.path.clone(), f.name.clone())).map(Vec::as_slice).unwrap_or_default();
             file.contents = fence::fill(&file.path, &file.contents, &f.name, body)?;
         }
     }
@@ -240,18 +219,12 @@ fn add_npm_files(
     files: &mut BTreeMap<String, PlannedFile>,
 ) -> anyhow::Result<()> {
     let (deps, dev) = npm_dependencies(bundles)?;
-    let Some(pkg) = files.get_mut("package.json") else {
-        return Ok(());
-    };
+    let Some(pkg) = files.get_mut("package.json") else { return Ok(()) };
     pkg.contents = package_json::with_dependencies(&pkg.contents, &deps, &dev)?;
     let lock = package_json::lockfile(choices.language, name.as_str(), &deps, &dev)?;
     files.insert(
         "package-lock.json".into(),
-        PlannedFile {
-            path: "package-lock.json".into(),
-            contents: lock,
-            executable: false,
-        },
+        PlannedFile { path: "package-lock.json".into(), contents: lock, executable: false },
     );
     Ok(())
 }
@@ -261,16 +234,12 @@ pub fn npm_dependencies(bundles: &[Bundle]) -> anyhow::Result<(Deps, Deps)> {
     let mut deps = Deps::new();
     let mut dev = Deps::new();
     for b in bundles {
-        for (target, source) in [
-            (&mut deps, &b.manifest.npm.dependencies),
-            (&mut dev, &b.manifest.npm.dev_dependencies),
-        ] {
+        for (target, source) in
+            [(&mut deps, &b.manifest.npm.dependencies), (&mut dev, &b.manifest.npm.dev_dependencies)]
+        {
             for (k, v) in source {
                 if let Some(prev) = target.insert(k.clone(), v.clone()).filter(|p| p != v) {
-                    bail!(
-                        "bundle `{}` asks for {k}@{v} but another bundle asks for {k}@{prev}",
-                        b.id
-                    );
+                    bail!("bundle `{}` asks for {k}@{v} but another bundle asks for {k}@{prev}", b.id);
                 }
             }
         }
@@ -285,13 +254,7 @@ pub fn dependency_variants() -> Vec<Choices> {
     let mut out = Vec::new();
     for database in [Database::None, Database::Postgres] {
         for cache in [Cache::None, Cache::Redis] {
-            out.push(Choices {
-                database,
-                cache,
-                deploy: Vec::new(),
-                ci: Vec::new(),
-                ..Choices::default()
-            });
+            out.push(Choices { database, cache, deploy: Vec::new(), ci: Vec::new(), ..Choices::default() });
         }
     }
     out

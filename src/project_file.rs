@@ -2,9 +2,9 @@
 //! (with its SHA-256), so later commands can tell the user's edits from espresso's own output and
 //! an upgrade can re-create the exact base of a three-way merge from the recorded version and choices.
 
-use crate::name::ProjectName;
-use crate::options::{Choices, cache_str, database_str, node_str};
+use crate::options::{cache_str, database_str, node_str};
 use crate::plan::PlannedFile;
+use crate::project::ProjectSpec;
 use crate::templates::Bundle;
 use sha2::{Digest, Sha256};
 use toml_edit::{Array, DocumentMut, Item, Table, value};
@@ -26,12 +26,8 @@ fn array<'a>(items: impl IntoIterator<Item = &'a str>) -> Array {
 }
 
 /// Writes the project file for a new project. Edited later with toml_edit, so comments survive.
-pub fn render(
-    name: &ProjectName,
-    choices: &Choices,
-    bundles: &[Bundle],
-    files: &[PlannedFile],
-) -> anyhow::Result<String> {
+pub fn render(spec: &ProjectSpec, bundles: &[Bundle], files: &[PlannedFile]) -> anyhow::Result<String> {
+    let (name, choices) = (&spec.name, &spec.choices);
     let mut doc = DocumentMut::new();
     doc.decor_mut().set_prefix(
         "# espresso project file: how this service was generated and what espresso wrote.\n\
@@ -49,24 +45,34 @@ pub fn render(
     project.insert("node", value(node_str(choices.node)));
     project.insert("database", value(database_str(choices.database)));
     project.insert("cache", value(cache_str(choices.cache)));
-    project.insert(
-        "deploy",
-        value(array(choices.deploy.iter().map(|d| d.as_str()))),
-    );
+    project.insert("deploy", value(array(choices.deploy.iter().map(|d| d.as_str()))));
     project.insert("ci", value(array(choices.ci.iter().map(|c| c.as_str()))));
-    project.insert(
-        "bundles",
-        value(array(bundles.iter().map(|b| b.id.as_str()))),
-    );
+    project.insert("bundles", value(array(bundles.iter().map(|b| b.id.as_str()))));
     doc.insert("project", Item::Table(project));
 
+    if !spec.resources.is_empty() {
+        let mut list = toml_edit::ArrayOfTables::new();
+        for r in &spec.resources {
+            list.push(resource_table(r));
+        }
+        doc.insert("resources", Item::ArrayOfTables(list));
+    }
+
     let mut record = Table::new();
-    record
-        .decor_mut()
-        .set_prefix("\n# Every file espresso wrote, with the digest of what it wrote.\n");
+    record.decor_mut().set_prefix("\n# Every file espresso wrote, with the digest of what it wrote.\n");
     for f in files {
         record.insert(&f.path, value(digest(&f.contents)));
     }
     doc.insert("files", Item::Table(record));
     Ok(doc.to_string())
+}
+
+/// The `[[resources]]` entry of one resource.
+pub fn resource_table(r: &crate::project::ResourceSpec) -> Table {
+    let mut t = Table::new();
+    t.insert("name", value(r.name.name.as_str()));
+    let specs: Vec<String> = r.fields.iter().map(|f| f.spec()).collect();
+    t.insert("fields", value(array(specs.iter().map(String::as_str))));
+    t.insert("migration", value(i64::from(r.migration)));
+    t
 }

@@ -48,11 +48,8 @@ pub struct Terminal {
 impl Terminal {
     /// A terminal prompter when both stdin and stderr are terminals, otherwise `None`.
     pub fn detect() -> Option<Self> {
-        let interactive =
-            Term::stderr().is_term() && std::io::IsTerminal::is_terminal(&std::io::stdin());
-        interactive.then(|| Self {
-            theme: ColorfulTheme::default(),
-        })
+        let interactive = Term::stderr().is_term() && std::io::IsTerminal::is_terminal(&std::io::stdin());
+        interactive.then(|| Self { theme: ColorfulTheme::default() })
     }
 
     fn select(&self, prompt: &str, items: &[&str], default: usize) -> anyhow::Result<usize> {
@@ -79,51 +76,33 @@ impl Prompter for Terminal {
 
     fn database(&mut self, d: Database) -> anyhow::Result<Database> {
         let all = [Database::None, Database::Postgres];
-        let i = self.select(
-            "Database (--database)",
-            &["none", "postgres"],
-            all.iter().position(|x| *x == d).unwrap_or(0),
-        )?;
+        let i =
+            self.select("Database (--database)", &["none", "postgres"], all.iter().position(|x| *x == d).unwrap_or(0))?;
         Ok(all[i])
     }
 
     fn cache(&mut self, c: Cache) -> anyhow::Result<Cache> {
         let all = [Cache::None, Cache::Redis];
-        let i = self.select(
-            "Cache (--cache)",
-            &["none", "redis"],
-            all.iter().position(|x| *x == c).unwrap_or(0),
-        )?;
+        let i = self.select("Cache (--cache)", &["none", "redis"], all.iter().position(|x| *x == c).unwrap_or(0))?;
         Ok(all[i])
     }
 
     fn deploy(&mut self, d: &[Deploy]) -> anyhow::Result<Vec<Deploy>> {
         let names: Vec<&str> = Deploy::ALL.iter().map(|x| x.as_str()).collect();
         let on: Vec<bool> = Deploy::ALL.iter().map(|x| d.contains(x)).collect();
-        Ok(self
-            .multi("Deployment files (--deploy)", &names, &on)?
-            .into_iter()
-            .map(|i| Deploy::ALL[i])
-            .collect())
+        Ok(self.multi("Deployment files (--deploy)", &names, &on)?.into_iter().map(|i| Deploy::ALL[i]).collect())
     }
 
     fn ci(&mut self, c: &[Ci]) -> anyhow::Result<Vec<Ci>> {
         let names: Vec<&str> = Ci::ALL.iter().map(|x| x.as_str()).collect();
         let on: Vec<bool> = Ci::ALL.iter().map(|x| c.contains(x)).collect();
-        Ok(self
-            .multi("CI pipelines (--ci)", &names, &on)?
-            .into_iter()
-            .map(|i| Ci::ALL[i])
-            .collect())
+        Ok(self.multi("CI pipelines (--ci)", &names, &on)?.into_iter().map(|i| Ci::ALL[i]).collect())
     }
 
     fn node(&mut self, n: NodeVersion) -> anyhow::Result<NodeVersion> {
         let all = [NodeVersion::V24, NodeVersion::V26];
-        let i = self.select(
-            "Node.js version (--node)",
-            &["24", "26"],
-            all.iter().position(|x| *x == n).unwrap_or(0),
-        )?;
+        let i =
+            self.select("Node.js version (--node)", &["24", "26"], all.iter().position(|x| *x == n).unwrap_or(0))?;
         Ok(all[i])
     }
 }

@@ -1,8 +1,6 @@
 //! The minijinja environment used for every template, with the settings code generation needs.
 
-use heck::{
-    ToKebabCase, ToLowerCamelCase, ToShoutySnakeCase, ToSnakeCase, ToTitleCase, ToUpperCamelCase,
-};
+use heck::{ToKebabCase, ToLowerCamelCase, ToShoutySnakeCase, ToSnakeCase, ToTitleCase, ToUpperCamelCase};
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
 
 pub struct Renderer {
@@ -31,9 +29,7 @@ impl Renderer {
         env.add_filter("shouty_snake", |s: &str| s.to_shouty_snake_case());
         env.add_filter("title_words", |s: &str| s.to_title_case());
         // A YAML/JSON-safe double-quoted string.
-        env.add_filter("quoted", |s: &str| {
-            serde_json::to_string(s).unwrap_or_default()
-        });
+        env.add_filter("quoted", |s: &str| serde_json::to_string(s).unwrap_or_default());
         Self { env }
     }
 
@@ -43,17 +39,13 @@ impl Renderer {
             .env
             .compile_expression(expr)
             .map_err(|e| anyhow::anyhow!("{name}: invalid condition `{expr}`: {e:#}"))?;
-        let value = compiled
-            .eval(ctx)
-            .map_err(|e| anyhow::anyhow!("{name}: condition `{expr}` failed: {e:#}"))?;
+        let value = compiled.eval(ctx).map_err(|e| anyhow::anyhow!("{name}: condition `{expr}` failed: {e:#}"))?;
         Ok(value.is_true())
     }
 
     /// Renders one template; `name` is used in error messages.
     pub fn render(&self, name: &str, source: &str, ctx: &Value) -> anyhow::Result<String> {
-        self.env
-            .render_named_str(name, source, ctx)
-            .map_err(|e| anyhow::anyhow!("template `{name}`: {e:#}"))
+        self.env.render_named_str(name, source, ctx).map_err(|e| anyhow::anyhow!("template `{name}`: {e:#}"))
     }
 }
 
@@ -78,9 +70,7 @@ mod tests {
     #[test]
     fn nothing_is_escaped_and_trailing_newline_is_kept() {
         let r = Renderer::new();
-        let out = r
-            .render("x.json", "{\"a\": \"{{ v }}\"}\n", &context! { v => "<&>" })
-            .unwrap();
+        let out = r.render("x.json", "{\"a\": \"{{ v }}\"}\n", &context! { v => "<&>" }).unwrap();
         assert_eq!(out, "{\"a\": \"<&>\"}\n");
     }
 

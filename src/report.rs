@@ -11,11 +11,7 @@ pub struct Reporter {
 }
 
 fn size(bytes: usize) -> String {
-    if bytes < 1024 {
-        format!("{bytes} B")
-    } else {
-        format!("{:.1} KiB", bytes as f64 / 1024.0)
-    }
+    if bytes < 1024 { format!("{bytes} B") } else { format!("{:.1} KiB", bytes as f64 / 1024.0) }
 }
 
 impl Reporter {
@@ -26,21 +22,9 @@ impl Reporter {
     /// `--dry-run`: the plan, on stdout (it is the command's output).
     pub fn dry_run(&self, plan: &Plan, target: &Path) -> std::io::Result<()> {
         let mut out = std::io::stdout().lock();
-        writeln!(
-            out,
-            "would create {} ({} files, {})",
-            target.display(),
-            plan.files.len(),
-            size(plan.total_bytes())
-        )?;
+        writeln!(out, "would create {} ({} files, {})", target.display(), plan.files.len(), size(plan.total_bytes()))?;
         for f in &plan.files {
-            writeln!(
-                out,
-                "  {} {} ({})",
-                style("create").green(),
-                f.path,
-                size(f.contents.len())
-            )?;
+            writeln!(out, "  {} {} ({})", style("create").green(), f.path, size(f.contents.len()))?;
         }
         writeln!(out, "dry run: nothing was written")
     }
@@ -62,6 +46,31 @@ impl Reporter {
             plan.files.len(),
             target.display()
         );
+    }
+
+    /// One line of work, as it is applied: `  create src/app.js`.
+    pub fn status(&self, verb: &str, path: &str) {
+        if self.quiet {
+            return;
+        }
+        let padded = format!("{verb:<6}");
+        let styled = match verb {
+            "create" => style(padded).green(),
+            "delete" => style(padded).red(),
+            "keep" => style(padded).yellow(),
+            _ => style(padded).cyan(),
+        };
+        let _ = writeln!(std::io::stderr().lock(), "  {styled} {path}");
+    }
+
+    /// `--dry-run` of a change: the unified diff on stdout.
+    pub fn diff(&self, diff: &str) -> std::io::Result<()> {
+        let mut out = std::io::stdout().lock();
+        out.write_all(diff.as_bytes())?;
+        if !self.quiet {
+            writeln!(std::io::stderr().lock(), "dry run: nothing was written")?;
+        }
+        Ok(())
     }
 
     /// An error: the message, its causes, and the remedy on its own line.

@@ -56,11 +56,7 @@ pub struct FileEntry {
 
 impl FileEntry {
     pub fn target(&self) -> &str {
-        self.target.as_deref().unwrap_or_else(|| {
-            self.source
-                .strip_suffix(TEMPLATE_SUFFIX)
-                .unwrap_or(&self.source)
-        })
+        self.target.as_deref().unwrap_or_else(|| self.source.strip_suffix(TEMPLATE_SUFFIX).unwrap_or(&self.source))
     }
 
     /// Sources ending in `.jinja` are rendered with minijinja; all others are copied verbatim,
@@ -100,20 +96,14 @@ pub struct Bundle {
 
 impl Bundle {
     pub fn load(id: &str) -> anyhow::Result<Self> {
-        let dir = TEMPLATES
-            .get_dir(id)
-            .with_context(|| format!("no template bundle `{id}` is built in"))?;
+        let dir = TEMPLATES.get_dir(id).with_context(|| format!("no template bundle `{id}` is built in"))?;
         let raw = dir
             .get_file(format!("{id}/{MANIFEST}"))
             .and_then(|f| f.contents_utf8())
             .with_context(|| format!("template bundle `{id}` has no readable {MANIFEST}"))?;
-        let manifest: Manifest = toml::from_str(raw)
-            .with_context(|| format!("template bundle `{id}`: invalid {MANIFEST}"))?;
-        Ok(Self {
-            id: id.to_owned(),
-            dir,
-            manifest,
-        })
+        let manifest: Manifest =
+            toml::from_str(raw).with_context(|| format!("template bundle `{id}`: invalid {MANIFEST}"))?;
+        Ok(Self { id: id.to_owned(), dir, manifest })
     }
 
     /// The source text of one of this bundle's templates.

@@ -9,29 +9,15 @@ use std::fs;
 
 #[test]
 fn help_teaches_with_examples() {
-    espresso()
-        .arg("--help")
-        .assert()
-        .success()
-        .stdout(
-            predicate::str::contains("Examples:").and(predicate::str::contains(
-                "espresso new orders --database postgres",
-            )),
-        );
-    espresso()
-        .args(["new", "--help"])
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("--deploy <TARGETS>"));
+    espresso().arg("--help").assert().success().stdout(
+        predicate::str::contains("Examples:").and(predicate::str::contains("espresso new orders --database postgres")),
+    );
+    espresso().args(["new", "--help"]).assert().success().stdout(predicate::str::contains("--deploy <TARGETS>"));
 }
 
 #[test]
 fn version_is_printed() {
-    espresso()
-        .arg("--version")
-        .assert()
-        .success()
-        .stdout(format!("espresso {}\n", env!("CARGO_PKG_VERSION")));
+    espresso().arg("--version").assert().success().stdout(format!("espresso {}\n", env!("CARGO_PKG_VERSION")));
 }
 
 #[test]
@@ -40,10 +26,7 @@ fn new_writes_the_project_and_reports_each_file_on_stderr() {
     sb.run(&["new", "orders", "--yes"])
         .success()
         .stdout("")
-        .stderr(
-            predicate::str::contains("  create src/app.js")
-                .and(predicate::str::contains("Created orders (")),
-        );
+        .stderr(predicate::str::contains("  create src/app.js").and(predicate::str::contains("Created orders (")));
     let tree = sb.snapshot("orders");
     for path in [
         "package.json",
@@ -54,16 +37,9 @@ fn new_writes_the_project_and_reports_each_file_on_stderr() {
         ".github/workflows/ci.yml",
         "espresso.toml",
     ] {
-        assert!(
-            tree.contains_key(std::path::Path::new(path)),
-            "{path} was not written"
-        );
+        assert!(tree.contains_key(std::path::Path::new(path)), "{path} was not written");
     }
-    assert_eq!(
-        sb.entries(),
-        ["orders"],
-        "no staging directory is left beside the project"
-    );
+    assert_eq!(sb.entries(), ["orders"], "no staging directory is left beside the project");
 }
 
 #[test]
@@ -106,17 +82,11 @@ fn unknown_option_values_list_the_valid_ones() {
     let sb = Sandbox::new();
     sb.run(&["new", "orders", "--database", "mysql"])
         .code(2)
-        .stderr(predicate::str::contains(
-            "[possible values: none, postgres]",
-        ));
+        .stderr(predicate::str::contains("[possible values: none, postgres]"));
     sb.run(&["new", "orders", "--deploy", "docker,helm"])
         .code(2)
-        .stderr(predicate::str::contains(
-            "[possible values: docker, compose, kubernetes, none]",
-        ));
-    sb.run(&["new", "orders", "--node", "22"])
-        .code(2)
-        .stderr(predicate::str::contains("[possible values: 24, 26]"));
+        .stderr(predicate::str::contains("[possible values: docker, compose, kubernetes, none]"));
+    sb.run(&["new", "orders", "--node", "22"]).code(2).stderr(predicate::str::contains("[possible values: 24, 26]"));
     assert!(sb.entries().is_empty());
 }
 
@@ -128,9 +98,7 @@ fn impossible_combinations_name_the_fix() {
         .stderr(predicate::str::contains("use `--deploy docker,compose`"));
     sb.run(&["new", "orders", "--deploy", "none,docker"])
         .code(2)
-        .stderr(predicate::str::contains(
-            "`--deploy none` cannot be combined",
-        ));
+        .stderr(predicate::str::contains("`--deploy none` cannot be combined"));
     sb.run(&["new", "orders", "--ci", "github,none"])
         .code(2)
         .stderr(predicate::str::contains("`--ci none` cannot be combined"));
@@ -154,9 +122,7 @@ fn a_non_empty_target_needs_force_and_is_left_untouched() {
 fn a_file_in_the_way_is_a_usage_error() {
     let sb = Sandbox::new();
     fs::write(sb.path().join("orders"), "x").unwrap();
-    sb.run(&["new", "orders"])
-        .code(2)
-        .stderr(predicate::str::contains("exists and is not a directory"));
+    sb.run(&["new", "orders"]).code(2).stderr(predicate::str::contains("exists and is not a directory"));
 }
 
 #[test]
@@ -165,20 +131,11 @@ fn force_writes_generated_files_and_keeps_the_users_other_files() {
     fs::create_dir(sb.path().join("orders")).unwrap();
     fs::write(sb.path().join("orders/notes.txt"), "mine").unwrap();
     fs::write(sb.path().join("orders/package.json"), "{}").unwrap();
-    sb.run(&["new", "orders", "--force", "-q"])
-        .success()
-        .stderr("");
+    sb.run(&["new", "orders", "--force", "-q"]).success().stderr("");
     let tree = sb.snapshot("orders");
     assert_eq!(tree[std::path::Path::new("notes.txt")], b"mine");
-    assert!(
-        String::from_utf8_lossy(&tree[std::path::Path::new("package.json")])
-            .contains("\"name\": \"orders\"")
-    );
-    assert_eq!(
-        sb.entries(),
-        ["orders"],
-        "no staging or backup directory is left"
-    );
+    assert!(String::from_utf8_lossy(&tree[std::path::Path::new("package.json")]).contains("\"name\": \"orders\""));
+    assert_eq!(sb.entries(), ["orders"], "no staging or backup directory is left");
 }
 
 #[test]
@@ -193,33 +150,16 @@ fn an_empty_target_directory_is_filled() {
 fn dir_and_directory_flags_choose_where_to_write() {
     let sb = Sandbox::new();
     fs::create_dir(sb.path().join("work")).unwrap();
-    sb.run(&[
-        "-C",
-        "work",
-        "new",
-        "orders",
-        "--dir",
-        "services/orders-api",
-        "-q",
-    ])
-    .success();
-    assert!(
-        sb.path()
-            .join("work/services/orders-api/package.json")
-            .is_file()
-    );
-    sb.run(&["-C", "missing", "new", "orders"])
-        .code(2)
-        .stderr(predicate::str::contains("no such directory"));
+    sb.run(&["-C", "work", "new", "orders", "--dir", "services/orders-api", "-q"]).success();
+    assert!(sb.path().join("work/services/orders-api/package.json").is_file());
+    sb.run(&["-C", "missing", "new", "orders"]).code(2).stderr(predicate::str::contains("no such directory"));
 }
 
 #[test]
 fn an_unwritable_location_fails_with_status_1_and_leaves_nothing() {
     let sb = Sandbox::new();
     fs::write(sb.path().join("blocker"), "a file, not a directory").unwrap();
-    sb.run(&["new", "orders", "--dir", "blocker/sub/orders"])
-        .code(1)
-        .stderr(predicate::str::contains("error: cannot"));
+    sb.run(&["new", "orders", "--dir", "blocker/sub/orders"]).code(1).stderr(predicate::str::contains("error: cannot"));
     assert_eq!(sb.entries(), ["blocker"]);
 }
 
@@ -228,14 +168,8 @@ fn a_failure_half_way_through_writing_leaves_nothing_behind() {
     let sb = Sandbox::new();
     let target = sb.path().join("nested/orders");
     // The second file needs `a` to be a directory, but the first made it a file.
-    let file = |p: &str| PlannedFile {
-        path: p.into(),
-        contents: "x".into(),
-        executable: false,
-    };
-    let broken = Plan {
-        files: vec![file("README.md"), file("a"), file("a/b")],
-    };
+    let file = |p: &str| PlannedFile { path: p.into(), contents: "x".into(), executable: false };
+    let broken = Plan { files: vec![file("README.md"), file("a"), file("a/b")] };
     assert!(write_new(&broken, &target, TargetState::Missing).is_err());
     assert!(sb.entries().is_empty(), "left behind: {:?}", sb.entries());
 
@@ -243,48 +177,26 @@ fn a_failure_half_way_through_writing_leaves_nothing_behind() {
     fs::write(sb.path().join("orders/README.md"), "the user's").unwrap();
     fs::write(sb.path().join("orders/a"), "the user's").unwrap();
     let before = sb.snapshot("orders");
-    let broken = Plan {
-        files: vec![file("README.md"), file("new.txt"), file("a/b")],
-    };
+    let broken = Plan { files: vec![file("README.md"), file("new.txt"), file("a/b")] };
     assert!(write_new(&broken, &sb.path().join("orders"), TargetState::NonEmpty).is_err());
-    assert_eq!(
-        sb.snapshot("orders"),
-        before,
-        "a forced write that fails restores every file"
-    );
+    assert_eq!(sb.snapshot("orders"), before, "a forced write that fails restores every file");
     assert_eq!(sb.entries(), ["orders"]);
 }
 
 #[test]
 fn output_is_deterministic() {
     let sb = Sandbox::new();
-    sb.run(&["new", "one", "--dir", "a", "-q", "--database", "postgres"])
-        .success();
-    sb.run(&["new", "one", "--dir", "b", "-q", "--database", "postgres"])
-        .success();
-    assert_eq!(
-        read_tree(&sb.path().join("a")),
-        read_tree(&sb.path().join("b"))
-    );
-    assert_eq!(
-        plan("one", &Choices::default()),
-        plan("one", &Choices::default())
-    );
+    sb.run(&["new", "one", "--dir", "a", "-q", "--database", "postgres"]).success();
+    sb.run(&["new", "one", "--dir", "b", "-q", "--database", "postgres"]).success();
+    assert_eq!(read_tree(&sb.path().join("a")), read_tree(&sb.path().join("b")));
+    assert_eq!(plan("one", &Choices::default()), plan("one", &Choices::default()));
 }
 
 #[test]
 fn colour_follows_the_flag_and_no_color() {
     let sb = Sandbox::new();
-    let out = sb
-        .run(&["--color", "always", "new", "a"])
-        .success()
-        .get_output()
-        .stderr
-        .clone();
-    assert!(
-        String::from_utf8_lossy(&out).contains("\u{1b}["),
-        "--color always colours"
-    );
+    let out = sb.run(&["--color", "always", "new", "a"]).success().get_output().stderr.clone();
+    assert!(String::from_utf8_lossy(&out).contains("\u{1b}["), "--color always colours");
     let out = espresso()
         .current_dir(sb.path())
         .env("NO_COLOR", "1")
@@ -294,16 +206,8 @@ fn colour_follows_the_flag_and_no_color() {
         .get_output()
         .stderr
         .clone();
-    assert!(
-        !String::from_utf8_lossy(&out).contains('\u{1b}'),
-        "NO_COLOR disables colour"
-    );
-    let out = sb
-        .run(&["--color", "never", "new", "c", "--database", "oracle"])
-        .code(2)
-        .get_output()
-        .stderr
-        .clone();
+    assert!(!String::from_utf8_lossy(&out).contains('\u{1b}'), "NO_COLOR disables colour");
+    let out = sb.run(&["--color", "never", "new", "c", "--database", "oracle"]).code(2).get_output().stderr.clone();
     assert!(!String::from_utf8_lossy(&out).contains('\u{1b}'));
 }
 
@@ -319,9 +223,6 @@ fn without_a_terminal_the_defaults_apply_and_are_recorded() {
         "ci = [\"github\"]",
         "node = \"24\"",
     ] {
-        assert!(
-            record.contains(line),
-            "espresso.toml lacks {line}:\n{record}"
-        );
+        assert!(record.contains(line), "espresso.toml lacks {line}:\n{record}");
     }
 }

@@ -11,112 +11,58 @@ fn yaml(text: &str) -> Value {
 
 #[test]
 fn env_example_compose_configmap_secret_and_readme_follow_the_schema() {
-    let v = variants()
-        .into_iter()
-        .find(|v| v.name == "postgres-redis-both-ci")
-        .unwrap();
+    let v = variants().into_iter().find(|v| v.name == "postgres-redis-both-ci").unwrap();
     let plan = plan("orders", &v.choices);
-    let file = |p: &str| {
-        plan.get(p)
-            .unwrap_or_else(|| panic!("{p} is planned"))
-            .contents
-            .as_str()
-    };
+    let file = |p: &str| plan.get(p).unwrap_or_else(|| panic!("{p} is planned")).contents.as_str();
     let vars = read_schema(file("config.schema.json")).unwrap();
-    let secrets: BTreeSet<&str> = vars
-        .iter()
-        .filter(|v| v.secret)
-        .map(|v| v.name.as_str())
-        .collect();
+    let secrets: BTreeSet<&str> = vars.iter().filter(|v| v.secret).map(|v| v.name.as_str()).collect();
     assert_eq!(secrets, BTreeSet::from(["DATABASE_URL", "REDIS_URL"]));
 
     let example = file(".env.example");
     let readme = file("README.md");
     for var in &vars {
         assert!(
-            example.lines().any(|l| l
-                .trim_start_matches("# ")
-                .starts_with(&format!("{}=", var.name))),
+            example.lines().any(|l| l.trim_start_matches("# ").starts_with(&format!("{}=", var.name))),
             "{} not in .env.example",
             var.name
         );
-        assert!(
-            readme.contains(&format!("| `{}` |", var.name)),
-            "{} not in the README table",
-            var.name
-        );
+        assert!(readme.contains(&format!("| `{}` |", var.name)), "{} not in the README table", var.name);
     }
 
     let secret = yaml(file("k8s/base/secret.yaml"));
-    let keys: BTreeSet<&str> = secret["stringData"]
-        .as_mapping()
-        .unwrap()
-        .keys()
-        .map(|k| k.as_str().unwrap())
-        .collect();
+    let keys: BTreeSet<&str> = secret["stringData"].as_mapping().unwrap().keys().map(|k| k.as_str().unwrap()).collect();
     assert_eq!(keys, secrets, "the Secret has one key per secret variable");
-    assert!(
-        secret["stringData"]
-            .as_mapping()
-            .unwrap()
-            .values()
-            .all(|v| v.as_str() == Some("")),
-        "placeholders only"
-    );
+    assert!(secret["stringData"].as_mapping().unwrap().values().all(|v| v.as_str() == Some("")), "placeholders only");
 
-    let configmap: BTreeSet<&str> = file("k8s/base/config.env")
-        .lines()
-        .map(|l| l.split('=').next().unwrap())
-        .collect();
+    let configmap: BTreeSet<&str> = file("k8s/base/config.env").lines().map(|l| l.split('=').next().unwrap()).collect();
     let expected: BTreeSet<&str> = vars
         .iter()
         .filter(|v| !v.secret && (v.default.is_some() || v.name == "SECRETS_DIR"))
         .map(|v| v.name.as_str())
         .collect();
-    assert_eq!(
-        configmap, expected,
-        "the ConfigMap holds every non-secret variable with a value, and no secret"
-    );
+    assert_eq!(configmap, expected, "the ConfigMap holds every non-secret variable with a value, and no secret");
     assert!(file("k8s/base/config.env").contains("NODE_ENV=production\n"));
 
     let compose = yaml(file("compose.yaml"));
-    let env = compose["services"]["app"]["environment"]
-        .as_mapping()
-        .unwrap();
+    let env = compose["services"]["app"]["environment"].as_mapping().unwrap();
     let names: BTreeSet<&str> = env.keys().map(|k| k.as_str().unwrap()).collect();
-    let with_values: BTreeSet<&str> = vars
-        .iter()
-        .filter(|v| !v.dev_value.is_empty() || v.default.is_some())
-        .map(|v| v.name.as_str())
-        .collect();
+    let with_values: BTreeSet<&str> =
+        vars.iter().filter(|v| !v.dev_value.is_empty() || v.default.is_some()).map(|v| v.name.as_str()).collect();
     assert_eq!(names, with_values);
     assert_eq!(
         compose["services"]["app"]["environment"]["DATABASE_URL"].as_str(),
         Some("postgres://orders@postgres:5432/orders")
     );
-    assert_eq!(
-        compose["services"]["postgres"]["healthcheck"]["test"][1].as_str(),
-        Some("pg_isready")
-    );
+    assert_eq!(compose["services"]["postgres"]["healthcheck"]["test"][1].as_str(), Some("pg_isready"));
 
     let prod = yaml(file("compose.prod.yaml"));
-    assert_eq!(
-        prod["services"]["app"]["environment"]["NODE_ENV"].as_str(),
-        Some("production")
-    );
-    assert_eq!(
-        prod["services"]["app"]["environment"]["REDIS_URL"].as_str(),
-        Some("redis://redis:6379")
-    );
+    assert_eq!(prod["services"]["app"]["environment"]["NODE_ENV"].as_str(), Some("production"));
+    assert_eq!(prod["services"]["app"]["environment"]["REDIS_URL"].as_str(), Some("redis://redis:6379"));
 }
 
 #[test]
 fn deployment_mounts_secrets_as_files_only_when_there_are_secrets() {
-    for v in variants().iter().filter(|v| {
-        v.choices
-            .deploy
-            .contains(&espresso::options::Deploy::Kubernetes)
-    }) {
+    for v in variants().iter().filter(|v| v.choices.deploy.contains(&espresso::options::Deploy::Kubernetes)) {
         let plan = plan("orders", &v.choices);
         let deployment = yaml(&plan.get("k8s/base/deployment.yaml").unwrap().contents);
         let volumes: Vec<&str> = deployment["spec"]["template"]["spec"]["volumes"]
@@ -128,22 +74,13 @@ fn deployment_mounts_secrets_as_files_only_when_there_are_secrets() {
         let has_secrets = plan.get("k8s/base/secret.yaml").is_some();
         assert_eq!(volumes.contains(&"secrets"), has_secrets, "{}", v.name);
         assert_eq!(
-            plan.get("k8s/base/config.env")
-                .unwrap()
-                .contents
-                .contains("SECRETS_DIR="),
+            plan.get("k8s/base/config.env").unwrap().contents.contains("SECRETS_DIR="),
             has_secrets,
             "{}",
             v.name
         );
         let container = &deployment["spec"]["template"]["spec"]["containers"][0];
-        assert_eq!(
-            container["securityContext"]["readOnlyRootFilesystem"].as_bool(),
-            Some(true)
-        );
-        assert_eq!(
-            container["readinessProbe"]["httpGet"]["port"].as_str(),
-            Some("http")
-        );
+        assert_eq!(container["securityContext"]["readOnlyRootFilesystem"].as_bool(), Some(true));
+        assert_eq!(container["readinessProbe"]["httpGet"]["port"].as_str(), Some("http"));
     }
 }

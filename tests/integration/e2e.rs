@@ -13,20 +13,13 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 fn wait_for_port(port: u16, what: &str) {
     let start = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "{what} did not start on port {port}"
-        );
+        assert!(start.elapsed() < Duration::from_secs(30), "{what} did not start on port {port}");
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -44,10 +37,7 @@ fn run(cmd: &mut Command) {
 
 /// Whether we are root: PostgreSQL refuses to run as root, so it then runs as `postgres`.
 fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.starts_with(b"0\n"))
+    Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0\n"))
 }
 
 fn as_server_user(program: &Path) -> Command {
@@ -87,22 +77,14 @@ impl Postgres {
             .args(["-U", "espresso", "--auth=trust", "--no-sync"])
             .stdout(Stdio::null()));
         let port = free_port();
-        let opts = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
-            dir.path().display()
-        );
+        let opts = format!("-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off", dir.path().display());
         run(as_server_user(&bin.join("pg_ctl"))
             .arg("-D")
             .arg(&data)
             .args(["-o", &opts, "-w", "-l"])
             .arg(dir.path().join("log"))
             .arg("start"));
-        let pg = Self {
-            bin,
-            data,
-            _dir: dir,
-            port,
-        };
+        let pg = Self { bin, data, _dir: dir, port };
         run(Command::new(pg.bin.join("psql")).args([
             "-h",
             "127.0.0.1",
@@ -144,16 +126,7 @@ impl Redis {
     fn start() -> Option<Self> {
         let port = free_port();
         let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .stdout(Stdio::null())
             .spawn()
             .ok()?;
@@ -176,9 +149,7 @@ impl Drop for Redis {
 /// The checks that apply to a variant: a check with nothing to look at would be a SKIP.
 fn checks_for(args: &[&str]) -> &'static str {
     match args {
-        [] | ["--database", ..] | ["--cache", ..] => {
-            "dockerfile,k8s,workflows,compose,schemas,node"
-        }
+        [] | ["--database", ..] | ["--cache", ..] => "dockerfile,k8s,workflows,compose,schemas,node",
         ["--deploy", "docker", ..] => "dockerfile,workflows,schemas,node",
         ["--deploy", "kubernetes", ..] => "k8s,workflows,schemas,node",
         ["--deploy", "none", ..] => "schemas,node",
@@ -221,27 +192,16 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
             .env("DATABASE_URL", postgres.url())
             .env("REDIS_URL", redis.url())
             // Family names as the Prometheus parser reports them: a counter `x_total` is family `x`.
-            .env(
-                "VALIDATE_METRICS_REQUIRE",
-                "http_request_duration_seconds http_requests",
-            )
+            .env("VALIDATE_METRICS_REQUIRE", "http_request_duration_seconds http_requests")
             .env("VALIDATE_EXTRA_PROBES", "/api/v1/nope=404")
             .env("VALIDATE_CHECKOV_SKIP", "CKV_K8S_15,CKV_K8S_21,CKV_K8S_43")
             .output()
             .expect("validate-service runs");
         let stdout = String::from_utf8_lossy(&out.stdout);
         let summary = stdout.lines().last().unwrap_or_default().to_owned();
-        eprintln!(
-            "{:<24} {summary} ({:.0?}, checks: {only})",
-            v.name,
-            started.elapsed()
-        );
+        eprintln!("{:<24} {summary} ({:.0?}, checks: {only})", v.name, started.elapsed());
         if !out.status.success() || !summary.ends_with(" 0 failed") {
-            failures.push(format!(
-                "{}: {summary}\n{stdout}{}",
-                v.name,
-                String::from_utf8_lossy(&out.stderr)
-            ));
+            failures.push(format!("{}: {summary}\n{stdout}{}", v.name, String::from_utf8_lossy(&out.stderr)));
             continue;
         }
         // The projects' own integration tests must have run against the servers, not skipped.
@@ -251,12 +211,7 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
             .filter(|l| l.contains("ℹ skipped "))
             .map(|l| l.trim_start_matches(['|', ' ']).to_owned())
             .collect::<Vec<_>>();
-        assert_eq!(
-            skipped.len(),
-            2,
-            "{}: npm test ran once per Node line:\n{stdout}",
-            v.name
-        );
+        assert_eq!(skipped.len(), 2, "{}: npm test ran once per Node line:\n{stdout}", v.name);
         if uses_services {
             assert!(
                 skipped.iter().all(|l| l.ends_with("skipped 0")),
@@ -265,9 +220,5 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
             );
         }
     }
-    assert!(
-        failures.is_empty(),
-        "validate-service failed:\n{}",
-        failures.join("\n\n")
-    );
+    assert!(failures.is_empty(), "validate-service failed:\n{}", failures.join("\n\n"));
 }

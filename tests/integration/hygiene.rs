@@ -36,12 +36,8 @@ fn all_choices() -> Vec<Choices> {
                     continue;
                 }
                 for ci_mask in 0..4u8 {
-                    let ci: Vec<Ci> = Ci::ALL
-                        .iter()
-                        .enumerate()
-                        .filter(|(i, _)| ci_mask & (1 << i) != 0)
-                        .map(|(_, c)| *c)
-                        .collect();
+                    let ci: Vec<Ci> =
+                        Ci::ALL.iter().enumerate().filter(|(i, _)| ci_mask & (1 << i) != 0).map(|(_, c)| *c).collect();
                     for node in [NodeVersion::V24, NodeVersion::V26] {
                         out.push(Choices {
                             language: "javascript",
@@ -67,20 +63,9 @@ fn every_manifest_parses_and_lists_every_file_of_its_bundle() {
         let bundle = Bundle::load(&id).unwrap_or_else(|e| panic!("{e:#}"));
         let mut present = Vec::new();
         files_below(bundle.dir, &mut present);
-        let present: BTreeSet<String> = present
-            .into_iter()
-            .filter(|p| *p != format!("{id}/{MANIFEST}"))
-            .collect();
-        let listed: BTreeSet<String> = bundle
-            .manifest
-            .files
-            .iter()
-            .map(|f| format!("{id}/{}", f.source))
-            .collect();
-        assert_eq!(
-            present, listed,
-            "bundle `{id}`: files on disk and files in {MANIFEST} differ"
-        );
+        let present: BTreeSet<String> = present.into_iter().filter(|p| *p != format!("{id}/{MANIFEST}")).collect();
+        let listed: BTreeSet<String> = bundle.manifest.files.iter().map(|f| format!("{id}/{}", f.source)).collect();
+        assert_eq!(present, listed, "bundle `{id}`: files on disk and files in {MANIFEST} differ");
         assert!(!bundle.manifest.description.is_empty());
     }
 }
@@ -96,11 +81,7 @@ fn every_folder_under_templates_is_a_bundle_or_the_lockfiles() {
                 "templates/{path} is neither a bundle nor a lockfile folder"
             );
         }
-        assert!(
-            set.files().next().is_none(),
-            "loose files in templates/{}",
-            set.path().display()
-        );
+        assert!(set.files().next().is_none(), "loose files in templates/{}", set.path().display());
     }
 }
 
@@ -112,31 +93,19 @@ fn every_supported_combination_plans_with_valid_fences() {
         let plan = plan("orders", &choices);
         for f in &plan.files {
             fence::find(&f.path, &f.contents).unwrap_or_else(|e| panic!("{choices:?}: {e:#}"));
-            assert!(
-                f.contents.is_empty() || f.contents.ends_with('\n'),
-                "{} has no final newline",
-                f.path
-            );
-            assert!(
-                !f.contents.contains("\n\n\n"),
-                "{} has doubled blank lines ({choices:?})",
-                f.path
-            );
+            assert!(f.contents.is_empty() || f.contents.ends_with('\n'), "{} has no final newline", f.path);
+            assert!(!f.contents.contains("\n\n\n"), "{} has doubled blank lines ({choices:?})", f.path);
         }
         let record = &plan.get("espresso.toml").unwrap().contents;
         for id in bundle_ids(&choices) {
-            assert!(
-                record.contains(&format!("\"{id}\"")),
-                "espresso.toml does not record bundle {id}"
-            );
+            assert!(record.contains(&format!("\"{id}\"")), "espresso.toml does not record bundle {id}");
         }
     }
 }
 
 #[test]
 fn every_variable_a_template_reads_is_documented() {
-    let docs = std::fs::read_to_string(repo_root().join("docs/templates.md"))
-        .expect("docs/templates.md exists");
+    let docs = std::fs::read_to_string(repo_root().join("docs/templates.md")).expect("docs/templates.md exists");
     let env = minijinja::Environment::new();
     let mut read = BTreeSet::new();
     for id in all_bundle_ids() {
@@ -146,43 +115,20 @@ fn every_variable_a_template_reads_is_documented() {
             .files
             .iter()
             .filter(|f| f.is_template())
-            .map(|f| {
-                (
-                    format!("{id}/{}", f.source),
-                    bundle.source(&f.source).unwrap().to_owned(),
-                )
-            })
+            .map(|f| (format!("{id}/{}", f.source), bundle.source(&f.source).unwrap().to_owned()))
             .collect();
-        sources.extend(
-            bundle
-                .manifest
-                .registrations
-                .iter()
-                .map(|r| (format!("{id} registration"), r.text.clone())),
-        );
+        sources.extend(bundle.manifest.registrations.iter().map(|r| (format!("{id} registration"), r.text.clone())));
         for (name, source) in sources {
             let template = env
                 .template_from_named_str(&name, &source)
                 .unwrap_or_else(|e| panic!("{name} does not compile: {e:#}"));
             read.extend(template.undeclared_variables(false));
         }
-        for when in bundle
-            .manifest
-            .files
-            .iter()
-            .filter_map(|f| f.when.as_deref())
-        {
-            read.extend(
-                env.compile_expression(when)
-                    .unwrap()
-                    .undeclared_variables(false),
-            );
+        for when in bundle.manifest.files.iter().filter_map(|f| f.when.as_deref()) {
+            read.extend(env.compile_expression(when).unwrap().undeclared_variables(false));
         }
     }
-    assert!(
-        read.contains("project") && read.contains("config"),
-        "analysis found {read:?}"
-    );
+    assert!(read.contains("project") && read.contains("config"), "analysis found {read:?}");
     for var in &read {
         assert!(
             docs.contains(&format!("| `{var}` |")),
@@ -211,33 +157,21 @@ fn every_fence_is_documented() {
 fn lockfiles_match_package_json_and_none_is_unused() {
     let mut used = BTreeSet::new();
     for choices in dependency_variants() {
-        let bundles: Vec<Bundle> = bundle_ids(&choices)
-            .iter()
-            .map(|id| Bundle::load(id).unwrap())
-            .collect();
+        let bundles: Vec<Bundle> = bundle_ids(&choices).iter().map(|id| Bundle::load(id).unwrap()).collect();
         let (deps, dev) = npm_dependencies(&bundles).unwrap();
         used.insert(format!("{}.json", lockfile_key(&deps, &dev)));
         let plan = plan("orders", &choices);
-        let pkg: serde_json::Value =
-            serde_json::from_str(&plan.get("package.json").unwrap().contents).unwrap();
-        let lock: serde_json::Value =
-            serde_json::from_str(&plan.get("package-lock.json").unwrap().contents).unwrap();
+        let pkg: serde_json::Value = serde_json::from_str(&plan.get("package.json").unwrap().contents).unwrap();
+        let lock: serde_json::Value = serde_json::from_str(&plan.get("package-lock.json").unwrap().contents).unwrap();
         let root = &lock["packages"][""];
         assert_eq!(root["dependencies"], pkg["dependencies"], "{choices:?}");
-        assert_eq!(
-            root["devDependencies"], pkg["devDependencies"],
-            "{choices:?}"
-        );
+        assert_eq!(root["devDependencies"], pkg["devDependencies"], "{choices:?}");
         assert_eq!(lock["name"], "orders");
         assert_eq!(root["name"], "orders");
         assert_eq!(lock["lockfileVersion"], 3);
     }
-    let dir = TEMPLATES
-        .get_dir(package_json::lockfile_dir("javascript"))
-        .unwrap();
-    let stored: BTreeSet<String> = dir
-        .files()
-        .map(|f| f.path().file_name().unwrap().to_string_lossy().into_owned())
-        .collect();
+    let dir = TEMPLATES.get_dir(package_json::lockfile_dir("javascript")).unwrap();
+    let stored: BTreeSet<String> =
+        dir.files().map(|f| f.path().file_name().unwrap().to_string_lossy().into_owned()).collect();
     assert_eq!(stored, used, "run `cargo run --example update_lockfiles`");
 }

@@ -45,10 +45,7 @@ fn every_supported_combination_matches_its_snapshot() {
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| {
         for v in variants() {
-            insta::assert_snapshot!(
-                format!("new-{}", v.name),
-                document(&plan("orders", &v.choices))
-            );
+            insta::assert_snapshot!(format!("new-{}", v.name), document(&plan("orders", &v.choices)));
         }
     });
 }

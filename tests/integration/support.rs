@@ -13,9 +13,7 @@ use tempfile::TempDir;
 /// The binary under test, with colour and prompts off and a clean environment for both.
 pub fn espresso() -> Command {
     let mut cmd = Command::cargo_bin("espresso").expect("the espresso binary is built");
-    cmd.env_remove("NO_COLOR")
-        .env_remove("CLICOLOR_FORCE")
-        .env_remove("CI");
+    cmd.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE").env_remove("CI");
     cmd
 }
 
@@ -26,9 +24,7 @@ pub struct Sandbox {
 
 impl Sandbox {
     pub fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().expect("a temporary directory"),
-        }
+        Self { dir: tempfile::tempdir().expect("a temporary directory") }
     }
 
     pub fn path(&self) -> &Path {
@@ -48,10 +44,8 @@ impl Sandbox {
 
     /// Names directly inside the sandbox, sorted.
     pub fn entries(&self) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(self.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
+        let mut names: Vec<String> =
+            fs::read_dir(self.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         names.sort();
         names
     }
@@ -63,12 +57,7 @@ pub fn read_tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
         .into_iter()
         .map(|e| e.expect("readable tree"))
         .filter(|e| e.file_type().is_file())
-        .map(|e| {
-            (
-                e.path().strip_prefix(root).unwrap().to_path_buf(),
-                fs::read(e.path()).unwrap(),
-            )
-        })
+        .map(|e| (e.path().strip_prefix(root).unwrap().to_path_buf(), fs::read(e.path()).unwrap()))
         .collect()
 }
 
@@ -79,21 +68,8 @@ pub struct Variant {
     pub choices: Choices,
 }
 
-fn choices(
-    database: Database,
-    cache: Cache,
-    deploy: &[Deploy],
-    ci: &[Ci],
-    node: NodeVersion,
-) -> Choices {
-    Choices {
-        language: "javascript",
-        database,
-        cache,
-        deploy: deploy.to_vec(),
-        ci: ci.to_vec(),
-        node,
-    }
+fn choices(database: Database, cache: Cache, deploy: &[Deploy], ci: &[Ci], node: NodeVersion) -> Choices {
+    Choices { language: "javascript", database, cache, deploy: deploy.to_vec(), ci: ci.to_vec(), node }
 }
 
 /// The supported combinations worth telling apart: every bundle appears, each backing service
@@ -103,11 +79,7 @@ pub fn variants() -> Vec<Variant> {
     use Database::Postgres;
     let all = &Deploy::ALL[..];
     vec![
-        Variant {
-            name: "default",
-            args: &[],
-            choices: Choices::default(),
-        },
+        Variant { name: "default", args: &[], choices: Choices::default() },
         Variant {
             name: "postgres",
             args: &["--database", "postgres"],
@@ -120,37 +92,18 @@ pub fn variants() -> Vec<Variant> {
         },
         Variant {
             name: "postgres-redis-both-ci",
-            args: &[
-                "--database",
-                "postgres",
-                "--cache",
-                "redis",
-                "--ci",
-                "github,gitlab",
-            ],
+            args: &["--database", "postgres", "--cache", "redis", "--ci", "github,gitlab"],
             choices: choices(Postgres, Redis, all, &Ci::ALL, NodeVersion::V24),
         },
         Variant {
             name: "docker-gitlab-node26",
             args: &["--deploy", "docker", "--ci", "gitlab", "--node", "26"],
-            choices: choices(
-                Database::None,
-                Cache::None,
-                &[Deploy::Docker],
-                &[Ci::Gitlab],
-                NodeVersion::V26,
-            ),
+            choices: choices(Database::None, Cache::None, &[Deploy::Docker], &[Ci::Gitlab], NodeVersion::V26),
         },
         Variant {
             name: "kubernetes-only",
             args: &["--deploy", "kubernetes", "--ci", "github"],
-            choices: choices(
-                Database::None,
-                Cache::None,
-                &[Deploy::Kubernetes],
-                &[Ci::Github],
-                NodeVersion::V24,
-            ),
+            choices: choices(Database::None, Cache::None, &[Deploy::Kubernetes], &[Ci::Github], NodeVersion::V24),
         },
         Variant {
             name: "bare",
@@ -162,8 +115,7 @@ pub fn variants() -> Vec<Variant> {
 
 #[track_caller]
 pub fn plan(name: &str, choices: &Choices) -> Plan {
-    plan_new(&ProjectName::parse(name).unwrap(), choices)
-        .unwrap_or_else(|e| panic!("planning {name} failed: {e:#}"))
+    plan_new(&ProjectName::parse(name).unwrap(), choices).unwrap_or_else(|e| panic!("planning {name} failed: {e:#}"))
 }
 
 /// The repository root (for docs and templates).

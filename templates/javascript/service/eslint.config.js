@@ -11,8 +11,9 @@ export default [
       globals: { ...globals.node },
     },
     rules: {
-      // Express error handlers need four parameters even when `next` is unused.
-      'no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      // Express error handlers need four parameters even when `next` is unused; a rest sibling
+      // is how an object is copied without some of its fields.
+      'no-unused-vars': ['error', { argsIgnorePattern: '^_', ignoreRestSiblings: true }],
       eqeqeq: ['error', 'always'],
       'no-console': 'error',
       'prefer-const': 'error',

@@ -8,6 +8,7 @@ import { notFound } from './middleware/not-found.js';
 import { requestId } from './middleware/request-id.js';
 import { apiRouter } from './routes/index.js';
 import { healthRouter } from './routes/health.router.js';
+import { openapiRouter } from './routes/openapi.router.js';
 import { createHealthService } from './services/health.service.js';
 import { packageInfo } from './package-info.js';
 // espresso:begin middleware-imports
@@ -23,7 +24,7 @@ import { packageInfo } from './package-info.js';
  *  4. JSON body parsing with a size limit;
  *  5. optional middleware added with `espresso add middleware` (compression, rate limiting, ...);
  *  6. metrics, timing everything below by route template;
- *  7. probes and /metrics, then the API under /api/v1;
+ *  7. probes, /metrics and /openapi.json, then the API under /api/v1;
  *  8. 404 for anything unmatched, then the problem+json error handler.
  *
  * @param {object} options
@@ -51,6 +52,7 @@ export function createApp({ config, logger, dependencies, lifecycle, metrics }) 
 
   const health = createHealthService({ dependencies, lifecycle, info: packageInfo });
   app.use(healthRouter({ health, metrics }));
+  app.use(openapiRouter());
   app.use('/api/v1', apiRouter({ config, logger, dependencies }));
 
   app.use(notFound);

@@ -25,4 +25,4 @@ export const badRequest = (detail, errors) => new HttpError(400, 'bad_request', 
 /** @param {string} detail */
 export const notFoundError = (detail) => new HttpError(404, 'not_found', detail);
 /** @param {string} detail */
-export const conflict = (detail) => new HttpError(409, 'conflict', detail);
+export const conflict = (detail, options) => new HttpError(409, 'conflict', detail, options);

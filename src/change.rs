@@ -1,0 +1,401 @@
+//! Changing an existing project: the difference between the plan of its current spec and the
+//! plan of the new one, checked against what is on disk, then shown (`--dry-run`) or applied.
+//!
+//! A file still exactly as espresso wrote it is replaced. A file the user edited keeps the
+//! user's lines: only espresso's fenced regions are re-rendered, and JSON documents get a
+//! three-way merge. Anything else is a conflict, reported all at once, and nothing is written
+//! unless `--force`. Applying writes each file through a temporary file and a rename, keeps the
+//! originals in memory, restores them all if any step fails, and writes `espresso.toml` last.
+
+use crate::fence;
+use crate::plan::{Plan, plan_project};
+use crate::project::{Project, ProjectSpec};
+use crate::project_file::{self, FILE};
+use anyhow::Context;
+use serde_json::Value;
+use similar::TextDiff;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use toml_edit::{ArrayOfTables, Item, value};
+
+/// One file to write or delete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub path: String,
+    /// What is on disk now (`None`: the file does not exist).
+    pub before: Option<String>,
+    /// What it becomes (`None`: deleted).
+    pub after: Option<String>,
+    pub executable: bool,
+}
+
+impl Change {
+    pub fn verb(&self) -> &'static str {
+        match (&self.before, &self.after) {
+            (None, _) => "create",
+            (_, None) => "delete",
+            _ => "update",
+        }
+    }
+}
+
+/// Everything a command will do, computed before anything is written.
+#[derive(Debug)]
+pub struct ChangeSet {
+    pub root: PathBuf,
+    pub changes: Vec<Change>,
+    /// Generated files the user edited that espresso no longer needs: reported and kept.
+    pub kept: Vec<String>,
+    /// `espresso.toml` before and after.
+    pub record: Change,
+}
+
+/// Files the user changed where espresso needs to write; nothing is written while any exist.
+#[derive(Debug)]
+pub struct Conflicts(pub Vec<String>);
+
+impl std::fmt::Display for Conflicts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "{} file(s) changed since espresso wrote them, and espresso needs to rewrite them:", self.0.len())?;
+        for c in &self.0 {
+            writeln!(f, "  {c}")?;
+        }
+        write!(
+            f,
+            "nothing was written\nkeep your changes elsewhere and use `--force` to let espresso rewrite these files"
+        )
+    }
+}
+
+impl std::error::Error for Conflicts {}
+
+fn read(root: &Path, rel: &str) -> anyhow::Result<Option<String>> {
+    match fs::read(root.join(rel)) {
+        Ok(bytes) => Ok(Some(String::from_utf8(bytes).with_context(|| format!("`{rel}` is not UTF-8 text"))?)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot read `{rel}`")),
+    }
+}
+
+fn unix(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains("\r\n") { text.replace("\r\n", "\n").into() } else { text.into() }
+}
+
+/// Writes `text` with the line endings `like` uses.
+fn with_endings_of(like: &str, text: String) -> String {
+    if like.contains("\r\n") { text.replace('\n', "\r\n") } else { text }
+}
+
+/// The lines of a file with every fence body removed (markers kept).
+fn skeleton(path: &str, text: &str) -> anyhow::Result<Vec<String>> {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut keep = vec![true; lines.len()];
+    for f in fence::find(path, text)? {
+        for k in keep.iter_mut().take(f.end).skip(f.begin + 1) {
+            *k = false;
+        }
+    }
+    Ok(lines.iter().zip(keep).filter(|(_, k)| *k).map(|(l, _)| (*l).to_owned()).collect())
+}
+
+/// Puts the fence bodies of `new` into the user's `current` text.
+fn refill_fences(path: &str, current: &str, new: &str) -> anyhow::Result<String> {
+    let lines: Vec<&str> = new.lines().collect();
+    let mut out = current.to_owned();
+    for f in fence::find(path, new)? {
+        let body: Vec<String> = lines[f.begin + 1..f.end].iter().map(|l| (*l).to_owned()).collect();
+        out = fence::fill(path, &out, &f.name, &body)?;
+    }
+    Ok(out)
+}
+
+/// Three-way merge of JSON values: the user's side wins where only the user changed something,
+/// espresso's where only espresso did; objects merge key by key, keeping the user's key order.
+fn merge_json(base: Option<&Value>, ours: Option<&Value>, theirs: Option<&Value>) -> Result<Option<Value>, ()> {
+    if ours == base {
+        return Ok(theirs.cloned());
+    }
+    if theirs == base || ours == theirs {
+        return Ok(ours.cloned());
+    }
+    match (base, ours, theirs) {
+        (Some(Value::Object(b)), Some(Value::Object(o)), Some(Value::Object(t))) => {
+            let mut out = serde_json::Map::new();
+            for key in o.keys().chain(t.keys().filter(|k| !o.contains_key(*k))) {
+                if let Some(v) = merge_json(b.get(key), o.get(key), t.get(key))? {
+                    out.insert(key.clone(), v);
+                }
+            }
+            Ok(Some(Value::Object(out)))
+        }
+        _ => Err(()),
+    }
+}
+
+fn json_merge(base: &str, ours: &str, theirs: &str) -> Option<String> {
+    let parse = |s: &str| serde_json::from_str::<Value>(s).ok();
+    let merged = merge_json(Some(&parse(base)?), Some(&parse(ours)?), Some(&parse(theirs)?)).ok()??;
+    let mut text = serde_json::to_string_pretty(&merged).ok()?;
+    text.push('\n');
+    Some(text)
+}
+
+/// Plans the change from the project's current spec to `new_spec`.
+pub fn plan_changes(project: &Project, new_spec: &ProjectSpec, force: bool) -> anyhow::Result<ChangeSet> {
+    let old = plan_project(&project.spec)?;
+    let new = plan_project(new_spec)?;
+    let root = &project.root;
+    let mut changes = Vec::new();
+    let mut kept = Vec::new();
+    let mut conflicts = Vec::new();
+
+    let mut paths: Vec<&str> =
+        old.files.iter().chain(&new.files).map(|f| f.path.as_str()).filter(|p| *p != FILE).collect();
+    paths.sort_unstable();
+    paths.dedup();
+    for path in paths {
+        let (o, n) = (old.get(path), new.get(path));
+        if o.map(|f| &f.contents) == n.map(|f| &f.contents) {
+            continue;
+        }
+        let cur = read(root, path)?;
+        let executable = n.or(o).is_some_and(|f| f.executable);
+        let change = |after: Option<String>| Change { path: path.to_owned(), before: cur.clone(), after, executable };
+        match (o, n, cur.as_deref()) {
+            (_, Some(n), None) => {
+                if o.is_some() && !force {
+                    conflicts.push(format!("{path} (deleted; espresso needs to update it)"));
+                } else {
+                    changes.push(change(Some(n.contents.clone())));
+                }
+            }
+            (None, Some(n), Some(c)) if unix(c) == n.contents => {}
+            (None, Some(n), Some(_)) => {
+                if force {
+                    changes.push(change(Some(n.contents.clone())));
+                } else {
+                    conflicts.push(format!("{path} (exists, and espresso needs to create it)"));
+                }
+            }
+            (Some(_), None, None) | (None, None, _) => {}
+            (Some(o), None, Some(c)) => {
+                if unix(c) == o.contents || force {
+                    changes.push(change(None));
+                } else {
+                    kept.push(path.to_owned());
+                }
+            }
+            (Some(o), Some(n), Some(c)) => {
+                let after = if unix(c) == o.contents {
+                    Some(n.contents.clone())
+                } else if skeleton(path, &o.contents)? == skeleton(path, &n.contents)?
+                    && !fence::find(path, &n.contents)?.is_empty()
+                {
+                    Some(refill_fences(path, c, &n.contents)?)
+                } else if path.ends_with(".json") {
+                    json_merge(&o.contents, &unix(c), &n.contents)
+                } else {
+                    None
+                };
+                match after {
+                    Some(a) => changes.push(change(Some(with_endings_of(c, a)))),
+                    None if force => changes.push(change(Some(with_endings_of(c, n.contents.clone())))),
+                    None => conflicts.push(path.to_owned()),
+                }
+            }
+        }
+    }
+    if !conflicts.is_empty() {
+        return Err(Conflicts(conflicts).into());
+    }
+    let record = record_change(project, new_spec, &new, &changes, &kept)?;
+    Ok(ChangeSet { root: root.clone(), changes, kept, record })
+}
+
+/// Edits `espresso.toml` with toml_edit (comments and layout survive): the resources and the
+/// digest of every file written; files deleted or handed over to the user leave the record.
+fn record_change(
+    project: &Project,
+    spec: &ProjectSpec,
+    new: &Plan,
+    changes: &[Change],
+    kept: &[String],
+) -> anyhow::Result<Change> {
+    let before = read(&project.root, FILE)?.context("espresso.toml disappeared")?;
+    let mut doc = project.doc.clone();
+    if spec.resources.is_empty() {
+        doc.remove("resources");
+    } else {
+        let mut list = ArrayOfTables::new();
+        for r in &spec.resources {
+            list.push(project_file::resource_table(r));
+        }
+        doc.insert("resources", Item::ArrayOfTables(list));
+    }
+    let files = doc.get_mut("files").and_then(Item::as_table_mut).context("espresso.toml has no [files] table")?;
+    for c in changes {
+        match &c.after {
+            Some(text) => {
+                files.insert(&c.path, value(project_file::digest(&unix(text))));
+            }
+            None => {
+                files.remove(&c.path);
+            }
+        }
+    }
+    for k in kept {
+        files.remove(k);
+    }
+    debug_assert!(changes.iter().all(|c| c.after.is_none() || new.get(&c.path).is_some()));
+    Ok(Change { path: FILE.into(), after: Some(doc.to_string()), before: Some(before), executable: false })
+}
+
+impl ChangeSet {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty() && self.kept.is_empty()
+    }
+
+    /// Every change as a unified diff, `espresso.toml` last.
+    pub fn diff(&self) -> String {
+        let mut out = String::new();
+        for c in self.changes.iter().chain(std::iter::once(&self.record)) {
+            let (a, b) = (c.before.as_deref().unwrap_or(""), c.after.as_deref().unwrap_or(""));
+            if a == b {
+                continue;
+            }
+            let old_name = if c.before.is_some() { format!("a/{}", c.path) } else { "/dev/null".into() };
+            let new_name = if c.after.is_some() { format!("b/{}", c.path) } else { "/dev/null".into() };
+            let diff = TextDiff::from_lines(a, b);
+            out.push_str(&diff.unified_diff().context_radius(3).header(&old_name, &new_name).to_string());
+            if !b.ends_with('\n') && !b.is_empty() || !a.ends_with('\n') && !a.is_empty() {
+                out.push_str("\\ No newline at end of file\n");
+            }
+        }
+        out
+    }
+
+    /// Applies every change, `espresso.toml` last; on any failure every file is restored.
+    pub fn apply(&self, report: &mut dyn FnMut(&str, &str)) -> anyhow::Result<()> {
+        let mut undo = Undo::default();
+        let result: anyhow::Result<()> = self.changes.iter().chain(std::iter::once(&self.record)).try_for_each(|c| {
+            undo.apply(&self.root, c)?;
+            report(c.verb(), &c.path);
+            Ok(())
+        });
+        if let Err(e) = result {
+            undo.rollback(&self.root);
+            return Err(e.context("every file was restored; nothing was changed"));
+        }
+        Ok(())
+    }
+}
+
+/// What was done so far, to put back on failure.
+#[derive(Default)]
+struct Undo {
+    files: Vec<(PathBuf, Option<String>)>,
+    dirs_created: Vec<PathBuf>,
+    dirs_removed: Vec<PathBuf>,
+}
+
+impl Undo {
+    fn apply(&mut self, root: &Path, c: &Change) -> anyhow::Result<()> {
+        let path = root.join(&c.path);
+        match &c.after {
+            Some(text) => {
+                let dir = path.parent().context("a file path without a parent")?;
+                let mut missing = Vec::new();
+                let mut d = dir;
+                while !d.exists() {
+                    missing.push(d.to_path_buf());
+                    d = d.parent().context("no existing ancestor")?;
+                }
+                fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
+                self.dirs_created.extend(missing.into_iter().rev());
+                let mut tmp = tempfile::NamedTempFile::new_in(dir)
+                    .with_context(|| format!("cannot write in `{}`", dir.display()))?;
+                tmp.write_all(text.as_bytes())?;
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    let mode = match fs::metadata(&path) {
+                        Ok(m) => m.permissions().mode(),
+                        Err(_) if c.executable => 0o755,
+                        Err(_) => 0o644,
+                    };
+                    fs::set_permissions(tmp.path(), fs::Permissions::from_mode(mode))?;
+                }
+                self.files.push((path.clone(), c.before.clone()));
+                tmp.persist(&path).map_err(|e| e.error).with_context(|| format!("cannot write `{}`", c.path))?;
+            }
+            None => {
+                self.files.push((path.clone(), c.before.clone()));
+                fs::remove_file(&path).with_context(|| format!("cannot delete `{}`", c.path))?;
+                // Directories espresso emptied go too, so add then remove leaves the tree as it was.
+                let mut dir = path.parent();
+                while let Some(d) = dir.filter(|d| *d != root) {
+                    if fs::remove_dir(d).is_err() {
+                        break;
+                    }
+                    self.dirs_removed.push(d.to_path_buf());
+                    dir = d.parent();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn rollback(&mut self, _root: &Path) {
+        for d in self.dirs_removed.iter().rev() {
+            let _ = fs::create_dir_all(d);
+        }
+        for (path, before) in self.files.iter().rev() {
+            match before {
+                Some(text) => {
+                    let _ = fs::write(path, text);
+                }
+                None => {
+                    let _ = fs::remove_file(path);
+                }
+            }
+        }
+        for d in self.dirs_created.iter().rev() {
+            let _ = fs::remove_dir(d);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_merge_keeps_the_users_entries_and_order() {
+        let base = json!({ "name": "x", "dependencies": { "a": "1" } }).to_string();
+        let ours =
+            json!({ "dependencies": { "a": "1", "mine": "2" }, "name": "x", "scripts": { "mine": "y" } }).to_string();
+        let theirs = json!({ "name": "x", "dependencies": { "a": "1", "b": "3" } }).to_string();
+        let merged: Value = serde_json::from_str(&json_merge(&base, &ours, &theirs).unwrap()).unwrap();
+        assert_eq!(
+            merged,
+            json!({ "dependencies": { "a": "1", "mine": "2", "b": "3" }, "name": "x", "scripts": { "mine": "y" } })
+        );
+        let keys: Vec<&String> = merged["dependencies"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["a", "mine", "b"]);
+        let clash = json!({ "name": "y", "dependencies": { "a": "1" } }).to_string();
+        let theirs_clash = json!({ "name": "z", "dependencies": { "a": "1" } }).to_string();
+        assert!(json_merge(&base, &clash, &theirs_clash).is_none());
+    }
+
+    #[test]
+    fn fences_are_refilled_in_the_users_text() {
+        let new = "a\n// espresso:begin r\nx\ny\n// espresso:end r\nb\n";
+        let user = "mine\r\na\r\n// espresso:begin r\r\nx\r\n// espresso:end r\r\nb changed\r\n";
+        assert_eq!(
+            refill_fences("f", user, new).unwrap(),
+            "mine\r\na\r\n// espresso:begin r\r\nx\r\ny\r\n// espresso:end r\r\nb changed\r\n"
+        );
+    }
+}

@@ -1,0 +1,454 @@
+//! Resources (`espresso add resource <name> --field ...`): names through heck, with English
+//! singular and plural forms, and typed fields that become JSON Schema, SQL and test values.
+
+use crate::error::UsageError;
+use heck::{ToKebabCase, ToLowerCamelCase, ToSnakeCase, ToUpperCamelCase};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+/// Resource names that would collide with the service's own files and routes.
+const RESERVED: &[&str] = &["health", "metrics", "openapi", "index", "app", "live", "ready"];
+
+/// Field names the service manages itself.
+const MANAGED_FIELDS: &[&str] = &["id", "createdAt", "updatedAt"];
+
+/// The plural of an English noun, for the usual regular forms.
+pub fn pluralize(word: &str) -> String {
+    let vowel = |c: char| "aeiou".contains(c);
+    if word.ends_with('s') || word.ends_with('x') || word.ends_with('z') || word.ends_with("ch") || word.ends_with("sh")
+    {
+        format!("{word}es")
+    } else if let Some(stem) = word.strip_suffix('y')
+        && !stem.ends_with(vowel)
+    {
+        format!("{stem}ies")
+    } else {
+        format!("{word}s")
+    }
+}
+
+/// The singular of an English noun given in the plural (the inverse of [`pluralize`]); a word
+/// that is not a regular plural is returned unchanged.
+pub fn singularize(word: &str) -> String {
+    if let Some(stem) = word.strip_suffix("ies") {
+        return format!("{stem}y");
+    }
+    for suffix in ["sses", "xes", "zes", "ches", "shes"] {
+        if word.ends_with(suffix) {
+            return word[..word.len() - 2].to_owned();
+        }
+    }
+    match word.strip_suffix('s') {
+        Some(stem) if !stem.ends_with('s') && !stem.is_empty() => stem.to_owned(),
+        _ => word.to_owned(),
+    }
+}
+
+/// The validated forms of a resource name: `order-item` gives `OrderItem`, `orderItems`,
+/// `/order-items` and `order_items`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResourceName {
+    /// Singular kebab case, as recorded in espresso.toml: `order-item`.
+    pub name: String,
+    pub singular_pascal: String,
+    pub singular_camel: String,
+    pub plural_pascal: String,
+    pub plural_camel: String,
+    pub plural_kebab: String,
+    pub plural_snake: String,
+    /// `order item`, for messages and descriptions.
+    pub singular_words: String,
+    pub plural_words: String,
+}
+
+impl ResourceName {
+    pub fn parse(raw: &str) -> Result<Self, UsageError> {
+        let bad = |why: &str| {
+            UsageError::new(format!("invalid resource name `{raw}`: {why}"))
+                .hint("use a noun in lowercase letters and hyphens, for example `order-item`")
+        };
+        if raw.is_empty() || !raw.starts_with(|c: char| c.is_ascii_lowercase()) {
+            return Err(bad("it must start with a lowercase letter"));
+        }
+        if let Some(c) = raw.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')) {
+            return Err(bad(&format!("`{c}` is not allowed")));
+        }
+        if raw.ends_with('-') || raw.contains("--") || raw.len() > 40 {
+            return Err(bad("use single hyphens between words and at most 40 characters"));
+        }
+        let kebab = raw.to_kebab_case();
+        let (head, last) = match kebab.rsplit_once('-') {
+            Some((h, l)) => (format!("{h}-"), l.to_owned()),
+            None => (String::new(), kebab.clone()),
+        };
+        let singular = format!("{head}{}", singularize(&last));
+        let plural = format!("{head}{}", pluralize(&singularize(&last)));
+        if RESERVED.contains(&singular.as_str()) || RESERVED.contains(&plural.as_str()) {
+            return Err(bad("the service already uses that name"));
+        }
+        Ok(Self {
+            name: singular.clone(),
+            singular_pascal: singular.to_upper_camel_case(),
+            singular_camel: singular.to_lower_camel_case(),
+            plural_pascal: plural.to_upper_camel_case(),
+            plural_camel: plural.to_lower_camel_case(),
+            plural_kebab: plural.clone(),
+            plural_snake: plural.to_snake_case(),
+            singular_words: singular.replace('-', " "),
+            plural_words: plural.replace('-', " "),
+        })
+    }
+}
+
+/// Field types accepted by `--field name:type`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldType {
+    String,
+    Text,
+    Integer,
+    Number,
+    Boolean,
+    Date,
+    Datetime,
+    Uuid,
+    Email,
+    Url,
+    Json,
+    Enum(Vec<String>),
+}
+
+const TYPE_NAMES: &str = "string, text, integer, number, boolean, date, datetime, uuid, email, url, json, enum(a|b|c)";
+
+impl FieldType {
+    fn parse(raw: &str) -> Option<Self> {
+        Some(match raw {
+            "string" => Self::String,
+            "text" => Self::Text,
+            "integer" => Self::Integer,
+            "number" => Self::Number,
+            "boolean" => Self::Boolean,
+            "date" => Self::Date,
+            "datetime" => Self::Datetime,
+            "uuid" => Self::Uuid,
+            "email" => Self::Email,
+            "url" => Self::Url,
+            "json" => Self::Json,
+            _ => {
+                let inner = raw.strip_prefix("enum(")?.strip_suffix(')')?;
+                let values: Vec<String> = inner.split('|').map(str::to_owned).collect();
+                if values
+                    .iter()
+                    .any(|v| v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                {
+                    return None;
+                }
+                Self::Enum(values)
+            }
+        })
+    }
+
+    fn spec(&self) -> String {
+        match self {
+            Self::Enum(values) => format!("enum({})", values.join("|")),
+            other => format!("{other:?}").to_lowercase(),
+        }
+    }
+}
+
+/// One field of a resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    pub name: String,
+    pub kind: FieldType,
+    pub optional: bool,
+    pub unique: bool,
+    pub default: Option<Value>,
+}
+
+impl Field {
+    /// Parses `name[:type[:modifier...]]`.
+    pub fn parse(raw: &str) -> Result<Self, UsageError> {
+        let bad = |why: String| {
+            UsageError::new(format!("invalid field `{raw}`: {why}")).hint(format!(
+                "write `--field name:type[:optional][:unique][:default=<value>]` with a type among {TYPE_NAMES}"
+            ))
+        };
+        let mut parts = raw.split(':');
+        let name = parts.next().unwrap_or_default();
+        if name.is_empty()
+            || !name.starts_with(|c: char| c.is_ascii_alphabetic())
+            || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return Err(bad("the name must start with a letter and use letters, digits, `_` or `-`".into()));
+        }
+        let name = name.to_lower_camel_case();
+        if MANAGED_FIELDS.contains(&name.as_str()) {
+            return Err(bad(format!("`{name}` is managed by the service")));
+        }
+        let kind = match parts.next() {
+            None | Some("") => FieldType::String,
+            Some(t) => FieldType::parse(t).ok_or_else(|| bad(format!("unknown type `{t}`")))?,
+        };
+        let mut field = Field { name, kind, optional: false, unique: false, default: None };
+        for modifier in parts {
+            match modifier {
+                "optional" => field.optional = true,
+                "unique" => field.unique = true,
+                m if m.starts_with("default=") => {
+                    let text = &m["default=".len()..];
+                    field.default = Some(
+                        field
+                            .default_value(text)
+                            .ok_or_else(|| bad(format!("`{text}` is not a valid {} value", field.kind.spec())))?,
+                    );
+                }
+                other => return Err(bad(format!("unknown modifier `{other}`"))),
+            }
+        }
+        if field.unique && matches!(field.kind, FieldType::Json | FieldType::Boolean) {
+            return Err(bad(format!("a {} field cannot be unique", field.kind.spec())));
+        }
+        if field.default.is_some() && field.kind == FieldType::Json {
+            return Err(bad("json fields take no default".into()));
+        }
+        Ok(field)
+    }
+
+    fn default_value(&self, text: &str) -> Option<Value> {
+        match &self.kind {
+            FieldType::Integer => text.parse::<i64>().ok().map(Value::from),
+            FieldType::Number => text.parse::<f64>().ok().filter(|n| n.is_finite()).map(Value::from),
+            FieldType::Boolean => text.parse::<bool>().ok().map(Value::from),
+            FieldType::Enum(values) => values.iter().any(|v| v == text).then(|| Value::from(text)),
+            FieldType::Date => valid_date(text).then(|| Value::from(text)),
+            FieldType::Uuid => {
+                (text.len() == 36 && text.chars().all(|c| c.is_ascii_hexdigit() || c == '-')).then(|| Value::from(text))
+            }
+            FieldType::Json | FieldType::Datetime => None,
+            _ => Some(Value::from(text)),
+        }
+    }
+
+    /// The normalised spec recorded in espresso.toml.
+    pub fn spec(&self) -> String {
+        let mut s = format!("{}:{}", self.name, self.kind.spec());
+        if self.optional {
+            s.push_str(":optional");
+        }
+        if self.unique {
+            s.push_str(":unique");
+        }
+        if let Some(d) = &self.default {
+            s.push_str(&format!(":default={}", d.as_str().map(str::to_owned).unwrap_or_else(|| d.to_string())));
+        }
+        s
+    }
+
+    /// JSON Schema of the field's value.
+    pub fn json_schema(&self) -> Value {
+        let mut s = match &self.kind {
+            FieldType::String => json!({ "type": "string", "minLength": 1, "maxLength": 255 }),
+            FieldType::Text => json!({ "type": "string", "maxLength": 65535 }),
+            FieldType::Integer => json!({ "type": "integer", "minimum": -2147483648i64, "maximum": 2147483647i64 }),
+            FieldType::Number => json!({ "type": "number" }),
+            FieldType::Boolean => json!({ "type": "boolean" }),
+            FieldType::Date => json!({ "type": "string", "format": "date" }),
+            FieldType::Datetime => json!({ "type": "string", "format": "date-time" }),
+            FieldType::Uuid => json!({ "type": "string", "format": "uuid" }),
+            FieldType::Email => json!({ "type": "string", "format": "email", "maxLength": 255 }),
+            FieldType::Url => json!({ "type": "string", "format": "uri", "maxLength": 2048 }),
+            FieldType::Json => json!({}),
+            FieldType::Enum(values) => json!({ "type": "string", "enum": values }),
+        };
+        if let Some(d) = &self.default {
+            s["default"] = d.clone();
+        }
+        s
+    }
+
+    /// PostgreSQL column type.
+    pub fn sql_type(&self) -> String {
+        match &self.kind {
+            FieldType::String | FieldType::Email => "varchar(255)".into(),
+            FieldType::Url => "varchar(2048)".into(),
+            FieldType::Text => "text".into(),
+            FieldType::Integer => "integer".into(),
+            FieldType::Number => "double precision".into(),
+            FieldType::Boolean => "boolean".into(),
+            FieldType::Date => "date".into(),
+            FieldType::Datetime => "timestamptz".into(),
+            FieldType::Uuid => "uuid".into(),
+            FieldType::Json => "jsonb".into(),
+            FieldType::Enum(values) => format!(
+                "text CHECK ({} IN ({}))",
+                self.name.to_snake_case(),
+                values.iter().map(|v| format!("'{v}'")).collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+
+    /// Two distinct valid example values (for tests and OpenAPI examples); `seed` varies them.
+    pub fn examples(&self, seed: usize) -> (Value, Value) {
+        let n = seed as i64;
+        match &self.kind {
+            FieldType::String => (json!(format!("{} {}", self.name, n + 1)), json!(format!("{} {}", self.name, n + 2))),
+            FieldType::Text => {
+                (json!(format!("About {} {}", self.name, n + 1)), json!(format!("About {} {}", self.name, n + 2)))
+            }
+            FieldType::Integer => (json!(n + 1), json!(n + 2)),
+            FieldType::Number => (json!(n as f64 + 1.5), json!(n as f64 + 2.5)),
+            FieldType::Boolean => (json!(true), json!(false)),
+            FieldType::Date => {
+                (json!(format!("2026-01-{:02}", n % 28 + 1)), json!(format!("2026-02-{:02}", n % 28 + 1)))
+            }
+            FieldType::Datetime => (
+                json!(format!("2026-01-{:02}T10:00:00.000Z", n % 28 + 1)),
+                json!(format!("2026-02-{:02}T10:00:00.000Z", n % 28 + 1)),
+            ),
+            FieldType::Uuid => (
+                json!(format!("00000000-0000-4000-8000-{:012}", n + 1)),
+                json!(format!("00000000-0000-4000-8000-{:012}", n + 2)),
+            ),
+            FieldType::Email => {
+                (json!(format!("user{}@example.com", n + 1)), json!(format!("user{}@example.com", n + 2)))
+            }
+            FieldType::Url => {
+                (json!(format!("https://example.com/{}", n + 1)), json!(format!("https://example.com/{}", n + 2)))
+            }
+            FieldType::Json => (json!({ "key": n + 1 }), json!({ "key": n + 2 })),
+            FieldType::Enum(values) => (json!(values[seed % values.len()]), json!(values[(seed + 1) % values.len()])),
+        }
+    }
+
+    /// A value the schema rejects, for validation tests.
+    pub fn invalid_example(&self) -> Value {
+        match &self.kind {
+            FieldType::Integer | FieldType::Number => json!("not a number"),
+            FieldType::Boolean => json!("maybe"),
+            FieldType::Json => Value::Null,
+            FieldType::Enum(_) => json!("not-a-choice"),
+            FieldType::Date | FieldType::Datetime | FieldType::Uuid | FieldType::Email | FieldType::Url => {
+                json!("not valid")
+            }
+            FieldType::String => json!(""),
+            FieldType::Text => json!(42),
+        }
+    }
+}
+
+fn valid_date(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && text.chars().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_go_through_heck_with_plurals() {
+        let n = ResourceName::parse("order-item").unwrap();
+        assert_eq!(
+            (n.singular_pascal.as_str(), n.plural_camel.as_str(), n.plural_kebab.as_str(), n.plural_snake.as_str()),
+            ("OrderItem", "orderItems", "order-items", "order_items")
+        );
+        assert_eq!(ResourceName::parse("orders").unwrap().name, "order");
+        assert_eq!(ResourceName::parse("category").unwrap().plural_kebab, "categories");
+        assert_eq!(ResourceName::parse("address").unwrap().plural_kebab, "addresses");
+        assert_eq!(ResourceName::parse("key").unwrap().plural_kebab, "keys");
+        assert!(ResourceName::parse("Orders").is_err());
+        assert!(ResourceName::parse("health").is_err());
+    }
+
+    #[test]
+    fn fields_parse_types_and_modifiers() {
+        let f = Field::parse("status:enum(draft|paid):default=draft").unwrap();
+        assert_eq!(f.kind, FieldType::Enum(vec!["draft".into(), "paid".into()]));
+        assert_eq!(f.default, Some(json!("draft")));
+        assert_eq!(f.spec(), "status:enum(draft|paid):default=draft");
+        let f = Field::parse("unit_price:number:optional").unwrap();
+        assert_eq!((f.name.as_str(), f.optional), ("unitPrice", true));
+        assert_eq!(Field::parse("title").unwrap().kind, FieldType::String);
+        assert_eq!(Field::parse("qty:integer:default=3").unwrap().default, Some(json!(3)));
+        for bad in [
+            "qty:int",
+            "qty:integer:default=x",
+            "id:uuid",
+            "x:string:sometimes",
+            "9x",
+            "s:enum()",
+            "flag:boolean:unique",
+        ] {
+            assert!(Field::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
+
+/// A field as resource templates see it; JSON values are given as JSON text.
+#[derive(Debug, Serialize)]
+pub struct FieldContext {
+    pub name: String,
+    pub column: String,
+    pub type_spec: String,
+    pub sql_type: String,
+    pub optional: bool,
+    pub unique: bool,
+    /// Required in a create request: not optional and without a default.
+    pub required: bool,
+    pub default_json: Option<String>,
+    pub schema_json: String,
+    pub example_json: String,
+    pub other_example_json: String,
+    pub invalid_json: String,
+}
+
+/// A resource as templates see it (`resource` in the context).
+#[derive(Debug, Serialize)]
+pub struct ResourceContext {
+    #[serde(flatten)]
+    pub names: ResourceName,
+    pub migration: String,
+    pub fields: Vec<FieldContext>,
+    /// A complete valid create body, and a second one whose unique values differ.
+    pub example_json: String,
+    pub other_example_json: String,
+    pub has_unique: bool,
+}
+
+impl ResourceContext {
+    pub fn new(names: &ResourceName, fields: &[Field], migration: u32) -> Self {
+        let mut example = serde_json::Map::new();
+        let mut other = serde_json::Map::new();
+        let mut out = Vec::with_capacity(fields.len());
+        for (i, f) in fields.iter().enumerate() {
+            let (a, b) = f.examples(i);
+            example.insert(f.name.clone(), a.clone());
+            other.insert(f.name.clone(), b.clone());
+            out.push(FieldContext {
+                name: f.name.clone(),
+                column: f.name.to_snake_case(),
+                type_spec: f.kind.spec(),
+                sql_type: f.sql_type(),
+                optional: f.optional,
+                unique: f.unique,
+                required: !f.optional && f.default.is_none(),
+                default_json: f.default.as_ref().map(Value::to_string),
+                schema_json: f.json_schema().to_string(),
+                example_json: a.to_string(),
+                other_example_json: b.to_string(),
+                invalid_json: f.invalid_example().to_string(),
+            });
+        }
+        Self {
+            names: names.clone(),
+            migration: format!("{migration:04}"),
+            has_unique: fields.iter().any(|f| f.unique),
+            fields: out,
+            example_json: Value::Object(example).to_string(),
+            other_example_json: Value::Object(other).to_string(),
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { badRequest } from './errors.js';
+
+const ajv = new Ajv2020({ allErrors: true, strict: true, useDefaults: true });
+addFormats(ajv);
+
+/**
+ * Compiles a JSON Schema into a function that returns a validated copy of its input (with
+ * defaults applied) or throws a 400 problem listing every error. The request body itself is
+ * left untouched.
+ *
+ * @param {object} schema
+ * @returns {(value: unknown) => any}
+ */
+export function validator(schema) {
+  const validate = ajv.compile(schema);
+  return (value) => {
+    const copy = structuredClone(value ?? {});
+    if (!validate(copy)) {
+      throw badRequest('The request body is invalid.', validate.errors.map(describe));
+    }
+    return copy;
+  };
+}
+
+function describe(error) {
+  const field = error.params.missingProperty ?? error.params.additionalProperty ?? error.instancePath.slice(1).replaceAll('/', '.');
+  const message = error.keyword === 'additionalProperties' ? 'is not a known field' : error.message;
+  return { field: field || null, message };
+}
