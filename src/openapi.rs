@@ -91,7 +91,7 @@ pub fn document(spec: &ProjectSpec, resources: &[ResourceContext]) -> anyhow::Re
                     "responses": { "200": ok(&format!("A page of {}", n.plural_words), &format!("{item}Page")), "400": problem("Invalid paging parameters") }
                 },
                 "post": {
-                    "operationId": format!("create{item}"), "tags": [tag], "summary": format!("Create a {}", n.singular_words),
+                    "operationId": format!("create{item}"), "tags": [tag], "summary": format!("Create {}", n.a_singular),
                     "requestBody": body(&format!("{item}Input")),
                     "responses": {
                         "201": {
@@ -109,21 +109,21 @@ pub fn document(spec: &ProjectSpec, resources: &[ResourceContext]) -> anyhow::Re
             json!({
                 "parameters": [{ "$ref": "#/components/parameters/id" }],
                 "get": {
-                    "operationId": format!("get{item}"), "tags": [tag], "summary": format!("Get a {}", n.singular_words),
+                    "operationId": format!("get{item}"), "tags": [tag], "summary": format!("Get {}", n.a_singular),
                     "responses": { "200": ok("Found", item), "404": problem("Not found") }
                 },
                 "put": {
-                    "operationId": format!("replace{item}"), "tags": [tag], "summary": format!("Replace a {}", n.singular_words),
+                    "operationId": format!("replace{item}"), "tags": [tag], "summary": format!("Replace {}", n.a_singular),
                     "requestBody": body(&format!("{item}Input")),
                     "responses": { "200": ok("Replaced", item), "400": problem("Invalid input"), "404": problem("Not found"), "409": problem("A unique value is already taken") }
                 },
                 "patch": {
-                    "operationId": format!("update{item}"), "tags": [tag], "summary": format!("Update some fields of a {}", n.singular_words),
+                    "operationId": format!("update{item}"), "tags": [tag], "summary": format!("Update some fields of {}", n.a_singular),
                     "requestBody": body(&format!("{item}Patch")),
                     "responses": { "200": ok("Updated", item), "400": problem("Invalid input"), "404": problem("Not found"), "409": problem("A unique value is already taken") }
                 },
                 "delete": {
-                    "operationId": format!("delete{item}"), "tags": [tag], "summary": format!("Delete a {}", n.singular_words),
+                    "operationId": format!("delete{item}"), "tags": [tag], "summary": format!("Delete {}", n.a_singular),
                     "responses": { "204": { "description": "Deleted" }, "404": problem("Not found") }
                 }
             }),

@@ -58,6 +58,8 @@ pub struct ResourceName {
     pub plural_snake: String,
     /// `order item`, for messages and descriptions.
     pub singular_words: String,
+    /// `an order item`.
+    pub a_singular: String,
     pub plural_words: String,
 }
 
@@ -95,6 +97,7 @@ impl ResourceName {
             plural_kebab: plural.clone(),
             plural_snake: plural.to_snake_case(),
             singular_words: singular.replace('-', " "),
+            a_singular: format!("{} {}", if singular.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }, singular.replace('-', " ")),
             plural_words: plural.replace('-', " "),
         })
     }

@@ -6,7 +6,10 @@ use espresso::cli::{Cache, Database, NodeVersion};
 use espresso::fence;
 use espresso::options::{Choices, Ci, Deploy};
 use espresso::package_json::{self, lockfile_key};
-use espresso::plan::{dependency_variants, npm_dependencies};
+use espresso::name::ProjectName;
+use espresso::plan::{dependency_variants, npm_dependencies, plan_project};
+use espresso::project::{ProjectSpec, ResourceSpec};
+use espresso::resource::{Field, ResourceName};
 use espresso::templates::{Bundle, MANIFEST, TEMPLATES, all_bundle_ids, bundle_ids};
 use include_dir::Dir;
 use std::collections::BTreeSet;
@@ -89,8 +92,20 @@ fn every_folder_under_templates_is_a_bundle_or_the_lockfiles() {
 fn every_supported_combination_plans_with_valid_fences() {
     let combos = all_choices();
     assert_eq!(combos.len(), 2 * 2 * 6 * 4 * 2);
+    let resources = vec![ResourceSpec {
+        name: ResourceName::parse("order-item").unwrap(),
+        fields: ["title", "qty:integer:default=1", "state:enum(a|b)", "note:text:optional", "sku:string:unique", "meta:json:optional", "at:datetime"]
+            .iter()
+            .map(|f| Field::parse(f).unwrap())
+            .collect(),
+        migration: 1,
+    }];
     for choices in combos {
-        let plan = plan("orders", &choices);
+        let mut spec = ProjectSpec::new(ProjectName::parse("orders").unwrap(), choices.clone());
+        let bare = plan_project(&spec).unwrap_or_else(|e| panic!("{choices:?}: {e:#}"));
+        spec.resources = resources.clone();
+        let plan = plan_project(&spec).unwrap_or_else(|e| panic!("{choices:?} with a resource: {e:#}"));
+        assert!(plan.files.len() > bare.files.len());
         for f in &plan.files {
             fence::find(&f.path, &f.contents).unwrap_or_else(|e| panic!("{choices:?}: {e:#}"));
             assert!(f.contents.is_empty() || f.contents.ends_with('\n'), "{} has no final newline", f.path);

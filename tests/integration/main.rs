@@ -1,5 +1,6 @@
 //! espresso's integration tests: one binary, a small helper DSL in `support`.
 
+mod changes;
 mod cli;
 mod derived;
 mod e2e;

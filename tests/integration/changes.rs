@@ -1,0 +1,237 @@
+//! `add resource` and `remove resource`: planned, checked, shown or applied, never losing the
+//! user's work.
+
+use crate::support::{Sandbox, espresso, read_tree, repo_root};
+use espresso::change::plan_changes;
+use espresso::project::{Project, ResourceSpec};
+use espresso::resource::{Field, ResourceName};
+use predicates::prelude::*;
+use similar::TextDiff;
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+const FIELDS: &[&str] = &[
+    "--field", "title", "--field", "quantity:integer:default=1", "--field", "status:enum(open|paid)",
+    "--field", "note:text:optional", "--field", "sku:string:unique",
+];
+
+/// A sandbox holding a fresh project `shop` made with `args`.
+fn project(args: &[&str]) -> Sandbox {
+    let sb = Sandbox::new();
+    let mut all = vec!["new", "shop", "-q", "--ci", "none"];
+    all.extend_from_slice(args);
+    sb.run(&all).success();
+    sb
+}
+
+fn in_shop(sb: &Sandbox, args: &[&str]) -> assert_cmd::assert::Assert {
+    espresso().current_dir(sb.path().join("shop")).args(args).assert()
+}
+
+fn add_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec!["add", "resource", "order-item"];
+    v.extend_from_slice(FIELDS);
+    v.extend_from_slice(extra);
+    v
+}
+
+/// The unified diff between two trees, in the format `--dry-run` prints.
+fn tree_diff(before: &BTreeMap<PathBuf, Vec<u8>>, after: &BTreeMap<PathBuf, Vec<u8>>) -> String {
+    let mut paths: Vec<&PathBuf> = before.keys().chain(after.keys()).collect();
+    paths.sort_by_key(|p| (p.as_path() == Path::new("espresso.toml"), (*p).clone()));
+    paths.dedup();
+    let mut out = String::new();
+    for p in paths {
+        let (a, b) = (before.get(p), after.get(p));
+        if a == b {
+            continue;
+        }
+        let text = |v: Option<&Vec<u8>>| v.map(|b| String::from_utf8(b.clone()).unwrap()).unwrap_or_default();
+        let name = p.to_string_lossy();
+        let old = if a.is_some() { format!("a/{name}") } else { "/dev/null".into() };
+        let new = if b.is_some() { format!("b/{name}") } else { "/dev/null".into() };
+        out.push_str(&TextDiff::from_lines(&text(a), &text(b)).unified_diff().context_radius(3).header(&old, &new).to_string());
+    }
+    out
+}
+
+fn snapshot_settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path(repo_root().join("snapshots"));
+    s.set_prepend_module_to_snapshot(false);
+    s
+}
+
+/// Digests in espresso.toml change with every template edit; the files themselves are in the diff.
+fn without_digests(diff: &str) -> String {
+    diff.lines().map(|l| if l.contains("= \"sha256:") { format!("{} = \"sha256:…\"", l.split(" = ").next().unwrap()) } else { l.to_owned() }).collect::<Vec<_>>().join("\n")
+}
+
+#[test]
+fn add_then_remove_leaves_the_tree_byte_identical() {
+    for args in [&[][..], &["--database", "postgres", "--cache", "redis"][..]] {
+        let sb = project(args);
+        // A comment in espresso.toml must survive toml_edit's edits.
+        let toml = sb.path().join("shop/espresso.toml");
+        fs::write(&toml, format!("{}# my note\n", fs::read_to_string(&toml).unwrap())).unwrap();
+        let before = sb.snapshot("shop");
+        in_shop(&sb, &add_args(&["-q"])).success();
+        assert!(fs::read_to_string(&toml).unwrap().contains("# my note"));
+        in_shop(&sb, &["add", "resource", "customer", "--field", "email:email:unique", "-q"]).success();
+        in_shop(&sb, &["remove", "resource", "customer", "-q"]).success();
+        in_shop(&sb, &["remove", "resource", "order-items", "-q"]).success();
+        assert_eq!(tree_diff(&before, &sb.snapshot("shop")), "", "{args:?}");
+        let empty_dirs: Vec<_> = walkdir::WalkDir::new(sb.path().join("shop")).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_dir() && fs::read_dir(e.path()).unwrap().next().is_none()).collect();
+        assert!(empty_dirs.is_empty(), "{empty_dirs:?}");
+    }
+}
+
+#[test]
+fn dry_run_prints_exactly_the_diff_that_applying_makes_and_writes_nothing() {
+    let sb = project(&["--database", "postgres"]);
+    let before = sb.snapshot("shop");
+    let shown = in_shop(&sb, &add_args(&["--dry-run"])).success().stderr(predicate::str::contains("nothing was written")).get_output().stdout.clone();
+    assert_eq!(sb.snapshot("shop"), before, "--dry-run wrote something");
+    in_shop(&sb, &add_args(&["-q"])).success();
+    let applied = tree_diff(&before, &sb.snapshot("shop"));
+    assert_eq!(String::from_utf8(shown).unwrap(), applied);
+    snapshot_settings().bind(|| insta::assert_snapshot!("add-resource-postgres", without_digests(&applied)));
+
+    let before_remove = sb.snapshot("shop");
+    let shown = in_shop(&sb, &["remove", "resource", "order-item", "--dry-run"]).success().get_output().stdout.clone();
+    assert_eq!(sb.snapshot("shop"), before_remove);
+    in_shop(&sb, &["remove", "resource", "order-item", "-q"]).success();
+    assert_eq!(String::from_utf8(shown).unwrap(), tree_diff(&before_remove, &sb.snapshot("shop")));
+}
+
+#[test]
+fn add_resource_diff_matches_its_snapshot() {
+    let sb = project(&["--deploy", "none"]);
+    let before = sb.snapshot("shop");
+    in_shop(&sb, &add_args(&["-q"])).success();
+    snapshot_settings().bind(|| insta::assert_snapshot!("add-resource-memory", without_digests(&tree_diff(&before, &sb.snapshot("shop")))));
+}
+
+#[test]
+fn status_lines_name_every_file_on_stderr() {
+    let sb = project(&[]);
+    in_shop(&sb, &add_args(&[]))
+        .success()
+        .stdout("")
+        .stderr(predicate::str::contains("  create src/routes/order-items.router.js").and(predicate::str::contains("  update src/routes/index.js")).and(predicate::str::contains("  update espresso.toml")));
+}
+
+#[test]
+fn the_users_code_outside_fences_survives_add_and_remove() {
+    let sb = project(&[]);
+    let index = sb.path().join("shop/src/routes/index.js");
+    let original = fs::read_to_string(&index).unwrap();
+    let edited = original.replace("export function apiRouter(context) {\n  const router = Router();", "export function apiRouter(context) {\n  const router = Router();\n  router.get('/ping', (_req, res) => res.json({ pong: true })); // mine");
+    assert_ne!(edited, original);
+    fs::write(&index, &edited).unwrap();
+    in_shop(&sb, &add_args(&["-q"])).success();
+    let with_resource = fs::read_to_string(&index).unwrap();
+    assert!(with_resource.contains("// mine") && with_resource.contains("'order-items': createOrderItemsRouter,"), "{with_resource}");
+    in_shop(&sb, &["remove", "resource", "order-item", "-q"]).success();
+    assert_eq!(fs::read_to_string(&index).unwrap(), edited);
+}
+
+#[test]
+fn an_existing_file_in_the_way_is_a_conflict_and_nothing_is_written() {
+    let sb = project(&[]);
+    let mine = sb.path().join("shop/src/routes/order-items.router.js");
+    fs::write(&mine, "// my own router\n").unwrap();
+    let before = sb.snapshot("shop");
+    in_shop(&sb, &add_args(&[]))
+        .code(1)
+        .stderr(predicate::str::contains("src/routes/order-items.router.js (exists, and espresso needs to create it)").and(predicate::str::contains("use `--force`")));
+    assert_eq!(sb.snapshot("shop"), before);
+    in_shop(&sb, &add_args(&["--force", "-q"])).success();
+    assert!(fs::read_to_string(&mine).unwrap().contains("createOrderItemsRouter"));
+}
+
+#[test]
+fn remove_keeps_and_reports_generated_files_the_user_changed() {
+    let sb = project(&[]);
+    in_shop(&sb, &add_args(&["-q"])).success();
+    let test = sb.path().join("shop/test/order-items.test.js");
+    fs::write(&test, format!("{}// my extra case\n", fs::read_to_string(&test).unwrap())).unwrap();
+    in_shop(&sb, &["remove", "resource", "order-item"])
+        .success()
+        .stderr(predicate::str::contains("keep   test/order-items.test.js (you changed it").and(predicate::str::contains("delete src/routes/order-items.router.js")));
+    assert!(test.exists());
+    assert!(!sb.path().join("shop/src/routes/order-items.router.js").exists());
+    assert!(!fs::read_to_string(sb.path().join("shop/espresso.toml")).unwrap().contains("test/order-items.test.js"));
+}
+
+#[test]
+fn adding_what_exists_or_removing_what_does_not_is_a_usage_error() {
+    let sb = project(&[]);
+    in_shop(&sb, &add_args(&["-q"])).success();
+    let before = sb.snapshot("shop");
+    in_shop(&sb, &["add", "resource", "order-items", "--field", "x"]).code(2).stderr(predicate::str::contains("resource `order-item` already exists"));
+    in_shop(&sb, &["remove", "resource", "invoice"]).code(2).stderr(predicate::str::contains("resource `invoice` does not exist").and(predicate::str::contains("`order-item`")));
+    in_shop(&sb, &["add", "resource", "invoice"]).code(2).stderr(predicate::str::contains("needs at least one field"));
+    in_shop(&sb, &["add", "resource", "invoice", "--field", "total:money"]).code(2).stderr(predicate::str::contains("unknown type `money`").and(predicate::str::contains("enum(a|b|c)")));
+    in_shop(&sb, &["add", "resource", "invoice", "--field", "a", "--field", "a:integer"]).code(2).stderr(predicate::str::contains("given twice"));
+    in_shop(&sb, &["add", "resource", "Invoice", "--field", "a"]).code(2);
+    assert_eq!(sb.snapshot("shop"), before);
+}
+
+#[test]
+fn a_broken_fence_is_a_hard_error_naming_the_file_and_the_remedy() {
+    let sb = project(&[]);
+    let index = sb.path().join("shop/src/routes/index.js");
+    let text = fs::read_to_string(&index).unwrap();
+    fs::write(&index, text.replace("  // espresso:end routes\n", "")).unwrap();
+    fs::write(&index, format!("// mine\n{}", fs::read_to_string(&index).unwrap())).unwrap();
+    let before = sb.snapshot("shop");
+    in_shop(&sb, &add_args(&[]))
+        .code(1)
+        .stderr(predicate::str::contains("src/routes/index.js:").and(predicate::str::contains("fence `routes` is never closed")).and(predicate::str::contains("hint: add an `espresso:end routes` line")));
+    assert_eq!(sb.snapshot("shop"), before);
+}
+
+#[test]
+fn crlf_line_endings_are_kept() {
+    let sb = project(&[]);
+    let index = sb.path().join("shop/src/routes/index.js");
+    fs::write(&index, fs::read_to_string(&index).unwrap().replace('\n', "\r\n")).unwrap();
+    in_shop(&sb, &add_args(&["-q"])).success();
+    let text = fs::read_to_string(&index).unwrap();
+    assert!(text.contains("'order-items': createOrderItemsRouter,\r\n"));
+    assert!(!text.replace("\r\n", "").contains('\n'), "every line ends in CRLF");
+}
+
+#[test]
+fn outside_a_project_or_with_a_broken_project_file_the_error_says_so() {
+    let sb = Sandbox::new();
+    sb.run(&add_args(&[])).code(2).stderr(predicate::str::contains("not inside an espresso project").and(predicate::str::contains("espresso new <name>")));
+    let sb = project(&[]);
+    let toml = sb.path().join("shop/espresso.toml");
+    fs::write(&toml, fs::read_to_string(&toml).unwrap().replace("name = \"shop\"", "name = shop\"")).unwrap();
+    in_shop(&sb, &add_args(&[])).code(1).stderr(predicate::str::contains("espresso.toml:9:8: missing opening quote"));
+}
+
+#[test]
+fn a_failure_while_applying_restores_every_file() {
+    let sb = project(&[]);
+    let root = sb.path().join("shop");
+    let before = sb.snapshot("shop");
+    let project = Project::load(&root).unwrap();
+    let mut spec = project.spec.clone();
+    let fields = ["title", "sku:string:unique"].iter().map(|f| Field::parse(f).unwrap()).collect();
+    spec.resources.push(ResourceSpec { name: ResourceName::parse("order-item").unwrap(), fields, migration: 1 });
+    let changes = plan_changes(&project, &spec, false).unwrap();
+    // Injected failure: a directory now stands where the last new file must go.
+    let last = changes.changes.iter().rev().find(|c| c.before.is_none()).unwrap();
+    let blocker = root.join(&last.path);
+    fs::create_dir_all(&blocker).unwrap();
+    let err = changes.apply(&mut |_, _| {}).unwrap_err();
+    assert!(format!("{err:#}").contains("every file was restored"));
+    fs::remove_dir(&blocker).unwrap();
+    let mut after = read_tree(&root);
+    after.retain(|_, _| true);
+    assert_eq!(after, before);
+}
