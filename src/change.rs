@@ -8,16 +8,17 @@
 //! originals in memory, restores them all if any step fails, and writes `espresso.toml` last.
 
 use crate::fence;
-use crate::plan::{Plan, plan_project};
+use crate::plan::{Plan, Scope, plan_with};
 use crate::project::{Project, ProjectSpec};
 use crate::project_file::{self, FILE};
+use crate::render::Renderer;
 use anyhow::Context;
 use serde_json::Value;
 use similar::TextDiff;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use toml_edit::{ArrayOfTables, Item, value};
+use toml_edit::{ArrayOfTables, Item};
 
 /// One file to write or delete.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,10 +143,22 @@ fn json_merge(base: &str, ours: &str, theirs: &str) -> Option<String> {
 }
 
 /// Plans the change from the project's current spec to `new_spec`.
-pub fn plan_changes(project: &Project, new_spec: &ProjectSpec, force: bool) -> anyhow::Result<ChangeSet> {
-    let old = plan_project(&project.spec)?;
-    let new = plan_project(new_spec)?;
-    let root = &project.root;
+pub fn plan_changes(project: &mut Project, new_spec: &ProjectSpec, force: bool) -> anyhow::Result<ChangeSet> {
+    // Resources present and identical in both specs render the same files on both sides: only
+    // the others need rendering (shared files such as fences and openapi.json are always whole).
+    let touched: Vec<&str> = project
+        .spec
+        .resources
+        .iter()
+        .chain(&new_spec.resources)
+        .filter(|r| !(project.spec.resources.contains(r) && new_spec.resources.contains(r)))
+        .map(|r| r.name.name.as_str())
+        .collect();
+    let scope = Scope { resources: Some(&touched), without_record: true };
+    let mut renderer = Renderer::new();
+    let old = plan_with(&project.spec, scope, &mut renderer)?;
+    let new = plan_with(new_spec, scope, &mut renderer)?;
+    let root = &project.root.clone();
     let mut changes = Vec::new();
     let mut kept = Vec::new();
     let mut conflicts = Vec::new();
@@ -234,21 +247,31 @@ fn record_change(
         doc.insert("resources", Item::ArrayOfTables(list));
     }
     let files = doc.get_mut("files").and_then(Item::as_table_mut).context("espresso.toml has no [files] table")?;
+    let mut entries = project_file::parse_manifest(
+        files.get("sha256").and_then(Item::as_str).context("espresso.toml has no `[files] sha256` record")?,
+    )?;
     for c in changes {
         match &c.after {
-            Some(text) => {
-                files.insert(&c.path, value(project_file::digest(&unix(text))));
-            }
-            None => {
-                files.remove(&c.path);
-            }
-        }
+            Some(text) => entries.insert(c.path.clone(), project_file::hex_digest(&unix(text))),
+            None => entries.remove(&c.path),
+        };
     }
     for k in kept {
-        files.remove(k);
+        entries.remove(k);
     }
+    // Keep the existing string's formatting (a multi-line string) by replacing only its value.
+    let decor = files.get("sha256").and_then(Item::as_value).map(|v| v.decor().clone());
+    let mut record = toml_edit::Value::from(project_file::manifest(&entries));
+    if let Some(d) = decor {
+        *record.decor_mut() = d;
+    }
+    files.insert("sha256", Item::Value(record));
     debug_assert!(changes.iter().all(|c| c.after.is_none() || new.get(&c.path).is_some()));
-    Ok(Change { path: FILE.into(), after: Some(doc.to_string()), before: Some(before), executable: false })
+    let after = doc.to_string();
+    // Freeing a large toml_edit tree item by item costs as much as parsing it; the process ends
+    // right after this command, so the memory is handed back to the OS instead.
+    std::mem::forget(doc);
+    Ok(Change { path: FILE.into(), after: Some(after), before: Some(before), executable: false })
 }
 
 impl ChangeSet {

@@ -112,7 +112,7 @@ fn execute(cli: Cli, reporter: &Reporter) -> anyhow::Result<()> {
 
 /// `espresso add resource`: a new resource in the project's spec, applied as a change.
 pub fn add_resource(args: AddResourceArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Result<()> {
-    let project = project::Project::find(cwd)?;
+    let mut project = project::Project::find(cwd)?;
     let name = resource::ResourceName::parse(&args.name)?;
     if args.fields.is_empty() {
         return error::usage(
@@ -138,13 +138,13 @@ pub fn add_resource(args: AddResourceArgs, cwd: &Path, reporter: &Reporter) -> a
     let migration = project.spec.resources.iter().map(|r| r.migration).max().unwrap_or(0) + 1;
     let mut spec = project.spec.clone();
     spec.resources.push(project::ResourceSpec { name, fields, migration });
-    let changes = change::plan_changes(&project, &spec, args.flags.force)?;
+    let changes = change::plan_changes(&mut project, &spec, args.flags.force)?;
     finish(&changes, &args.flags, reporter)
 }
 
 /// `espresso remove resource`: the spec without the resource, applied as a change.
 pub fn remove_resource(args: RemoveResourceArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Result<()> {
-    let project = project::Project::find(cwd)?;
+    let mut project = project::Project::find(cwd)?;
     let wanted = resource::ResourceName::parse(&args.name)?;
     let mut spec = project.spec.clone();
     let before = spec.resources.len();
@@ -158,7 +158,7 @@ pub fn remove_resource(args: RemoveResourceArgs, cwd: &Path, reporter: &Reporter
         };
         return error::usage(format!("resource `{}` does not exist", args.name), hint);
     }
-    let changes = change::plan_changes(&project, &spec, args.flags.force)?;
+    let changes = change::plan_changes(&mut project, &spec, args.flags.force)?;
     finish(&changes, &args.flags, reporter)
 }
 

@@ -1,11 +1,19 @@
-//! `openapi.json`: the OpenAPI 3.1 description of the project's API, written from its resources
-//! and served by the service at `/openapi.json`.
+//! The OpenAPI 3.1 description of the project's API, kept in the repository as a base document
+//! (`openapi.json`: info, servers, shared components) and one fragment per resource
+//! (`openapi/<resource>.json`: its paths and schemas). The service merges them at start-up and
+//! serves the whole document at `/openapi.json`. Fragments keep `add resource` independent of
+//! how many resources exist: adding one writes one fragment and never rewrites the others.
 
 use crate::project::ProjectSpec;
 use crate::resource::ResourceContext;
 use serde_json::{Map, Value, json};
 
 pub const FILE: &str = "openapi.json";
+
+/// Where a resource's fragment lives.
+pub fn fragment_path(plural_kebab: &str) -> String {
+    format!("openapi/{plural_kebab}.json")
+}
 
 /// Most items a list request may ask for; the generated services enforce the same bound.
 pub const MAX_LIMIT: u32 = 100;
@@ -22,8 +30,14 @@ fn ok(description: &str, schema: &str) -> Value {
     json!({ "description": description, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
 }
 
-pub fn document(spec: &ProjectSpec, resources: &[ResourceContext]) -> anyhow::Result<String> {
-    let mut paths = Map::new();
+fn pretty(v: &Value) -> anyhow::Result<String> {
+    let mut text = serde_json::to_string_pretty(v)?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// The base document: everything but the resources' paths and schemas.
+pub fn base_document(spec: &ProjectSpec) -> anyhow::Result<String> {
     let mut schemas = Map::new();
     schemas.insert(
         "Problem".into(),
@@ -38,7 +52,34 @@ pub fn document(spec: &ProjectSpec, resources: &[ResourceContext]) -> anyhow::Re
             "required": ["type", "title", "status", "code"]
         }),
     );
-    for r in resources {
+    let doc = json!({
+        "openapi": "3.1.0",
+        "info": { "title": spec.name.as_str(), "version": "0.1.0", "description": format!("The {} API. The paths and schemas of each resource are in openapi/<resource>.json; the service serves the merged document at /openapi.json.", spec.name) },
+        "servers": [{ "url": "/api/v1" }],
+        "paths": {},
+        "components": {
+            "schemas": schemas,
+            "parameters": {
+                "limit": { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 20 } },
+                "offset": { "name": "offset", "in": "query", "schema": { "type": "integer", "minimum": 0, "default": 0 } },
+                "id": { "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }
+            },
+            "responses": {
+                "BadRequest": problem("Invalid input"),
+                "NotFound": problem("Not found"),
+                "Conflict": problem("A unique value is already taken")
+            }
+        }
+    });
+    pretty(&doc)
+}
+
+/// One resource's fragment: `{ "paths": …, "components": { "schemas": … } }`, whose references
+/// point into the merged document.
+pub fn fragment(r: &ResourceContext) -> anyhow::Result<String> {
+    let mut paths = Map::new();
+    let mut schemas = Map::new();
+    {
         let n = &r.names;
         let mut props = Map::new();
         props.insert("id".into(), json!({ "type": "string", "format": "uuid", "readOnly": true }));
@@ -88,7 +129,7 @@ pub fn document(spec: &ProjectSpec, resources: &[ResourceContext]) -> anyhow::Re
                 "get": {
                     "operationId": format!("list{}", n.plural_pascal), "tags": [tag], "summary": format!("List {}", n.plural_words),
                     "parameters": [{ "$ref": "#/components/parameters/limit" }, { "$ref": "#/components/parameters/offset" }],
-                    "responses": { "200": ok(&format!("A page of {}", n.plural_words), &format!("{item}Page")), "400": problem("Invalid paging parameters") }
+                    "responses": { "200": ok(&format!("A page of {}", n.plural_words), &format!("{item}Page")), "400": { "$ref": "#/components/responses/BadRequest" } }
                 },
                 "post": {
                     "operationId": format!("create{item}"), "tags": [tag], "summary": format!("Create {}", n.a_singular),
@@ -99,7 +140,7 @@ pub fn document(spec: &ProjectSpec, resources: &[ResourceContext]) -> anyhow::Re
                             "headers": { "Location": { "description": "URL of the new resource", "schema": { "type": "string" } } },
                             "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{item}") } } }
                         },
-                        "400": problem("Invalid input"), "409": problem("A unique value is already taken")
+                        "400": { "$ref": "#/components/responses/BadRequest" }, "409": { "$ref": "#/components/responses/Conflict" }
                     }
                 }
             }),
@@ -110,40 +151,24 @@ pub fn document(spec: &ProjectSpec, resources: &[ResourceContext]) -> anyhow::Re
                 "parameters": [{ "$ref": "#/components/parameters/id" }],
                 "get": {
                     "operationId": format!("get{item}"), "tags": [tag], "summary": format!("Get {}", n.a_singular),
-                    "responses": { "200": ok("Found", item), "404": problem("Not found") }
+                    "responses": { "200": ok("Found", item), "404": { "$ref": "#/components/responses/NotFound" } }
                 },
                 "put": {
                     "operationId": format!("replace{item}"), "tags": [tag], "summary": format!("Replace {}", n.a_singular),
                     "requestBody": body(&format!("{item}Input")),
-                    "responses": { "200": ok("Replaced", item), "400": problem("Invalid input"), "404": problem("Not found"), "409": problem("A unique value is already taken") }
+                    "responses": { "200": ok("Replaced", item), "400": { "$ref": "#/components/responses/BadRequest" }, "404": { "$ref": "#/components/responses/NotFound" }, "409": { "$ref": "#/components/responses/Conflict" } }
                 },
                 "patch": {
                     "operationId": format!("update{item}"), "tags": [tag], "summary": format!("Update some fields of {}", n.a_singular),
                     "requestBody": body(&format!("{item}Patch")),
-                    "responses": { "200": ok("Updated", item), "400": problem("Invalid input"), "404": problem("Not found"), "409": problem("A unique value is already taken") }
+                    "responses": { "200": ok("Updated", item), "400": { "$ref": "#/components/responses/BadRequest" }, "404": { "$ref": "#/components/responses/NotFound" }, "409": { "$ref": "#/components/responses/Conflict" } }
                 },
                 "delete": {
                     "operationId": format!("delete{item}"), "tags": [tag], "summary": format!("Delete {}", n.a_singular),
-                    "responses": { "204": { "description": "Deleted" }, "404": problem("Not found") }
+                    "responses": { "204": { "description": "Deleted" }, "404": { "$ref": "#/components/responses/NotFound" } }
                 }
             }),
         );
     }
-    let doc = json!({
-        "openapi": "3.1.0",
-        "info": { "title": spec.name.as_str(), "version": "0.1.0", "description": format!("The {} API. Generated by espresso from espresso.toml; `espresso add resource` and `remove resource` keep it current.", spec.name) },
-        "servers": [{ "url": "/api/v1" }],
-        "paths": paths,
-        "components": {
-            "schemas": schemas,
-            "parameters": {
-                "limit": { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 20 } },
-                "offset": { "name": "offset", "in": "query", "schema": { "type": "integer", "minimum": 0, "default": 0 } },
-                "id": { "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }
-            }
-        }
-    });
-    let mut text = serde_json::to_string_pretty(&doc)?;
-    text.push('\n');
-    Ok(text)
+    pretty(&json!({ "paths": paths, "components": { "schemas": schemas } }))
 }

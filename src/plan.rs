@@ -73,7 +73,6 @@ struct TemplateContext<'a> {
     deploy: BTreeMap<&'static str, bool>,
     ci: BTreeMap<&'static str, bool>,
     config: &'a [ConfigVar],
-    resources: &'a [ResourceContext],
 }
 
 #[derive(Debug, Serialize)]
@@ -87,15 +86,47 @@ pub fn plan_new(name: &ProjectName, choices: &Choices) -> anyhow::Result<Plan> {
     plan_project(&ProjectSpec::new(name.clone(), choices.clone()))
 }
 
+/// How much of a project to plan.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Scope<'a> {
+    /// Render the files of only these resources (by singular name); `None` renders all. Every
+    /// resource still registers into fences and the OpenAPI document, so shared files are whole.
+    pub resources: Option<&'a [&'a str]>,
+    /// Leave out `espresso.toml` (a change edits the existing one instead).
+    pub without_record: bool,
+}
+
 /// Plans every file of a project with this spec.
 pub fn plan_project(spec: &ProjectSpec) -> anyhow::Result<Plan> {
+    plan_scoped(spec, Scope::default())
+}
+
+/// Plans the files of a project within `scope`: the files of resources outside it are the same
+/// in any two specs that hold those resources unchanged, so a change need not render them.
+pub fn plan_scoped(spec: &ProjectSpec, scope: Scope) -> anyhow::Result<Plan> {
+    plan_with(spec, scope, &mut Renderer::new())
+}
+
+/// [`plan_scoped`] with a renderer shared between plans (a change plans twice), so that
+/// registrations are rendered once per resource.
+pub fn plan_with(spec: &ProjectSpec, scope: Scope, renderer: &mut Renderer) -> anyhow::Result<Plan> {
     let (name, choices) = (&spec.name, &spec.choices);
     let bundles: Vec<Bundle> = bundle_ids(choices).iter().map(|id| Bundle::load(id)).collect::<anyhow::Result<_>>()?;
-    let resources: Vec<ResourceContext> =
-        spec.resources.iter().map(|r| ResourceContext::new(&r.name, &r.fields, r.migration)).collect();
+    // Resources outside the scope only register into fences, which needs their names alone.
+    let in_scope = |name: &str| scope.resources.is_none_or(|only| only.contains(&name));
+    let resources: Vec<ResourceContext> = spec
+        .resources
+        .iter()
+        .map(|r| {
+            if in_scope(&r.name.name) {
+                ResourceContext::new(&r.name, &r.fields, r.migration)
+            } else {
+                ResourceContext::names_only(&r.name, r.migration)
+            }
+        })
+        .collect();
 
-    let renderer = Renderer::new();
-    let vars = env_vars(&bundles, &renderer, name)?;
+    let vars = env_vars(&bundles, renderer, name)?;
     let schema = config_schema::schema_document(name.as_str(), &vars.iter().collect::<Vec<_>>())?;
     // Derived files are rendered from the document itself, exactly as a later re-render would.
     let config = config_schema::read_schema(&schema)?;
@@ -110,7 +141,6 @@ pub fn plan_project(spec: &ProjectSpec) -> anyhow::Result<Plan> {
         deploy: Deploy::ALL.iter().map(|d| (d.as_str(), choices.has_deploy(*d))).collect(),
         ci: Ci::ALL.iter().map(|c| (c.as_str(), choices.has_ci(*c))).collect(),
         config: &config,
-        resources: &resources,
     });
 
     // Each bundle once with the project context; the resource bundle once per resource, with
@@ -118,14 +148,17 @@ pub fn plan_project(spec: &ProjectSpec) -> anyhow::Result<Plan> {
     let resource_bundle =
         if resources.is_empty() { None } else { Some(Bundle::load(&format!("{}/resource", choices.language))?) };
     let mut instances: Vec<(&Bundle, Value)> = bundles.iter().map(|b| (b, ctx.clone())).collect();
+    // Instances whose files are rendered: every bundle, and the resources in scope.
+    let mut with_files = vec![true; instances.len()];
     if let Some(rb) = &resource_bundle {
         for r in &resources {
             instances.push((rb, minijinja::context! { resource => Value::from_serialize(r), ..ctx.clone() }));
+            with_files.push(in_scope(&r.names.name));
         }
     }
 
     let mut files: BTreeMap<String, PlannedFile> = BTreeMap::new();
-    for (bundle, ctx) in &instances {
+    for ((bundle, ctx), _) in instances.iter().zip(&with_files).filter(|(_, with)| **with) {
         for entry in &bundle.manifest.files {
             let name = format!("{}/{}", bundle.id, entry.source);
             if let Some(when) = &entry.when
@@ -147,18 +180,24 @@ pub fn plan_project(spec: &ProjectSpec) -> anyhow::Result<Plan> {
             }
         }
     }
-    fill_fences(&instances, &renderer, &mut files)?;
+    fill_fences(&instances, renderer, &mut files)?;
 
     files.insert(SCHEMA_FILE.into(), PlannedFile { path: SCHEMA_FILE.into(), contents: schema, executable: false });
-    let openapi = openapi::document(spec, &resources)?;
+    let openapi = openapi::base_document(spec)?;
     files
         .insert(openapi::FILE.into(), PlannedFile { path: openapi::FILE.into(), contents: openapi, executable: false });
+    for r in resources.iter().filter(|r| in_scope(&r.names.name)) {
+        let path = openapi::fragment_path(&r.names.plural_kebab);
+        files.insert(path.clone(), PlannedFile { path, contents: openapi::fragment(r)?, executable: false });
+    }
     add_npm_files(name, choices, &bundles, &mut files)?;
 
     let mut list: Vec<PlannedFile> = files.into_values().collect();
-    let record = project_file::render(spec, &bundles, &list)?;
-    list.push(PlannedFile { path: project_file::FILE.into(), contents: record, executable: false });
-    list.sort_by(|a, b| a.path.cmp(&b.path));
+    if !scope.without_record {
+        let record = project_file::render(spec, &bundles, &list)?;
+        list.push(PlannedFile { path: project_file::FILE.into(), contents: record, executable: false });
+        list.sort_by(|a, b| a.path.cmp(&b.path));
+    }
     Ok(Plan { files: list })
 }
 
@@ -182,13 +221,22 @@ fn env_vars(bundles: &[Bundle], renderer: &Renderer, name: &ProjectName) -> anyh
 /// none register), in instance order.
 fn fill_fences(
     instances: &[(&Bundle, Value)],
-    renderer: &Renderer,
+    renderer: &mut Renderer,
     files: &mut BTreeMap<String, PlannedFile>,
 ) -> anyhow::Result<()> {
     let mut bodies: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for (bundle, ctx) in instances {
         for (i, reg) in bundle.manifest.registrations.iter().enumerate() {
-            let text = renderer.render(&format!("{}/bundle.toml registration {}", bundle.id, i + 1), &reg.text, ctx)?;
+            let name = format!("{}/bundle.toml registration {}", bundle.id, i + 1);
+            let text = match ctx.get_attr("resource").ok().filter(|r| !r.is_undefined()) {
+                Some(r) => renderer.render_memo(
+                    &name,
+                    &r.get_attr("name").map(|n| n.to_string()).unwrap_or_default(),
+                    &reg.text,
+                    ctx,
+                )?,
+                None => renderer.render_cached(&name, &reg.text, ctx)?,
+            };
             bodies
                 .entry((reg.file.clone(), reg.fence.clone()))
                 .or_default()

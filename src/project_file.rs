@@ -12,9 +12,32 @@ use toml_edit::{Array, DocumentMut, Item, Table, value};
 pub const FILE: &str = "espresso.toml";
 
 pub fn digest(contents: &str) -> String {
-    let d = Sha256::digest(contents.as_bytes());
-    let hex: String = d.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
+    format!("sha256:{}", hex_digest(contents))
+}
+
+/// The SHA-256 of `contents` in lowercase hex.
+pub fn hex_digest(contents: &str) -> String {
+    Sha256::digest(contents.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The record of written files, as `sha256sum` prints it: digest, two spaces, path; sorted.
+/// One string keeps the project file quick to parse however many files a project has.
+pub fn manifest(entries: &std::collections::BTreeMap<String, String>) -> String {
+    entries.iter().map(|(path, hex)| format!("{hex}  {path}\n")).collect()
+}
+
+/// Reads a record written by [`manifest`]; lines that do not parse are an error.
+pub fn parse_manifest(text: &str) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let (hex, path) = l
+                .split_once("  ")
+                .filter(|(h, _)| h.len() == 64)
+                .ok_or_else(|| anyhow::anyhow!("`[files] sha256` has a malformed line: `{l}`"))?;
+            Ok((path.to_owned(), hex.to_owned()))
+        })
+        .collect()
 }
 
 fn array<'a>(items: impl IntoIterator<Item = &'a str>) -> Array {
@@ -59,10 +82,11 @@ pub fn render(spec: &ProjectSpec, bundles: &[Bundle], files: &[PlannedFile]) -> 
     }
 
     let mut record = Table::new();
-    record.decor_mut().set_prefix("\n# Every file espresso wrote, with the digest of what it wrote.\n");
-    for f in files {
-        record.insert(&f.path, value(digest(&f.contents)));
-    }
+    record.decor_mut().set_prefix(
+        "\n# Every file espresso wrote, as `sha256sum` prints it: the digest of what espresso wrote, then the path.\n",
+    );
+    let entries = files.iter().map(|f| (f.path.clone(), hex_digest(&f.contents))).collect();
+    record.insert("sha256", value(manifest(&entries)));
     doc.insert("files", Item::Table(record));
     Ok(doc.to_string())
 }

@@ -5,6 +5,8 @@ use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
 
 pub struct Renderer {
     env: Environment<'static>,
+    /// Rendered registrations by template and resource: identical in the two plans of a change.
+    memo: std::collections::HashMap<(String, String), String>,
 }
 
 impl Default for Renderer {
@@ -30,7 +32,7 @@ impl Renderer {
         env.add_filter("title_words", |s: &str| s.to_title_case());
         // A YAML/JSON-safe double-quoted string.
         env.add_filter("quoted", |s: &str| serde_json::to_string(s).unwrap_or_default());
-        Self { env }
+        Self { env, memo: Default::default() }
     }
 
     /// Evaluates a condition such as a manifest entry's `when`.
@@ -41,6 +43,30 @@ impl Renderer {
             .map_err(|e| anyhow::anyhow!("{name}: invalid condition `{expr}`: {e:#}"))?;
         let value = compiled.eval(ctx).map_err(|e| anyhow::anyhow!("{name}: condition `{expr}` failed: {e:#}"))?;
         Ok(value.is_true())
+    }
+
+    /// Renders a template that is rendered many times with different contexts (a registration,
+    /// once per resource), compiling it only the first time.
+    pub fn render_cached(&mut self, name: &str, source: &str, ctx: &Value) -> anyhow::Result<String> {
+        if self.env.get_template(name).is_err() {
+            self.env
+                .add_template_owned(name.to_owned(), source.to_owned())
+                .map_err(|e| anyhow::anyhow!("template `{name}`: {e:#}"))?;
+        }
+        let template = self.env.get_template(name).map_err(|e| anyhow::anyhow!("template `{name}`: {e:#}"))?;
+        template.render(ctx).map_err(|e| anyhow::anyhow!("template `{name}`: {e:#}"))
+    }
+
+    /// Like [`Renderer::render_cached`], remembering the result under `key`: for a template whose
+    /// output depends only on what `key` names (a registration and its resource).
+    pub fn render_memo(&mut self, name: &str, key: &str, source: &str, ctx: &Value) -> anyhow::Result<String> {
+        let id = (name.to_owned(), key.to_owned());
+        if let Some(text) = self.memo.get(&id) {
+            return Ok(text.clone());
+        }
+        let text = self.render_cached(name, source, ctx)?;
+        self.memo.insert(id, text.clone());
+        Ok(text)
     }
 
     /// Renders one template; `name` is used in error messages.

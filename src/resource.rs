@@ -97,7 +97,11 @@ impl ResourceName {
             plural_kebab: plural.clone(),
             plural_snake: plural.to_snake_case(),
             singular_words: singular.replace('-', " "),
-            a_singular: format!("{} {}", if singular.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }, singular.replace('-', " ")),
+            a_singular: format!(
+                "{} {}",
+                if singular.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" },
+                singular.replace('-', " ")
+            ),
             plural_words: plural.replace('-', " "),
         })
     }
@@ -422,6 +426,18 @@ pub struct ResourceContext {
 }
 
 impl ResourceContext {
+    /// Names only: enough for registrations, for a resource whose own files are not rendered.
+    pub fn names_only(names: &ResourceName, migration: u32) -> Self {
+        Self {
+            names: names.clone(),
+            migration: format!("{migration:04}"),
+            fields: Vec::new(),
+            example_json: "{}".into(),
+            other_example_json: "{}".into(),
+            has_unique: false,
+        }
+    }
+
     pub fn new(names: &ResourceName, fields: &[Field], migration: u32) -> Self {
         let mut example = serde_json::Map::new();
         let mut other = serde_json::Map::new();

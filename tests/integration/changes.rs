@@ -12,8 +12,16 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 const FIELDS: &[&str] = &[
-    "--field", "title", "--field", "quantity:integer:default=1", "--field", "status:enum(open|paid)",
-    "--field", "note:text:optional", "--field", "sku:string:unique",
+    "--field",
+    "title",
+    "--field",
+    "quantity:integer:default=1",
+    "--field",
+    "status:enum(open|paid)",
+    "--field",
+    "note:text:optional",
+    "--field",
+    "sku:string:unique",
 ];
 
 /// A sandbox holding a fresh project `shop` made with `args`.
@@ -51,7 +59,9 @@ fn tree_diff(before: &BTreeMap<PathBuf, Vec<u8>>, after: &BTreeMap<PathBuf, Vec<
         let name = p.to_string_lossy();
         let old = if a.is_some() { format!("a/{name}") } else { "/dev/null".into() };
         let new = if b.is_some() { format!("b/{name}") } else { "/dev/null".into() };
-        out.push_str(&TextDiff::from_lines(&text(a), &text(b)).unified_diff().context_radius(3).header(&old, &new).to_string());
+        let (before_text, after_text) = (text(a), text(b));
+        let diff = TextDiff::from_lines(before_text.as_str(), after_text.as_str());
+        out.push_str(&diff.unified_diff().context_radius(3).header(&old, &new).to_string());
     }
     out
 }
@@ -63,10 +73,7 @@ fn snapshot_settings() -> insta::Settings {
     s
 }
 
-/// Digests in espresso.toml change with every template edit; the files themselves are in the diff.
-fn without_digests(diff: &str) -> String {
-    diff.lines().map(|l| if l.contains("= \"sha256:") { format!("{} = \"sha256:…\"", l.split(" = ").next().unwrap()) } else { l.to_owned() }).collect::<Vec<_>>().join("\n")
-}
+use crate::support::without_digests;
 
 #[test]
 fn add_then_remove_leaves_the_tree_byte_identical() {
@@ -82,7 +89,11 @@ fn add_then_remove_leaves_the_tree_byte_identical() {
         in_shop(&sb, &["remove", "resource", "customer", "-q"]).success();
         in_shop(&sb, &["remove", "resource", "order-items", "-q"]).success();
         assert_eq!(tree_diff(&before, &sb.snapshot("shop")), "", "{args:?}");
-        let empty_dirs: Vec<_> = walkdir::WalkDir::new(sb.path().join("shop")).into_iter().filter_map(Result::ok).filter(|e| e.file_type().is_dir() && fs::read_dir(e.path()).unwrap().next().is_none()).collect();
+        let empty_dirs: Vec<_> = walkdir::WalkDir::new(sb.path().join("shop"))
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_dir() && fs::read_dir(e.path()).unwrap().next().is_none())
+            .collect();
         assert!(empty_dirs.is_empty(), "{empty_dirs:?}");
     }
 }
@@ -91,7 +102,12 @@ fn add_then_remove_leaves_the_tree_byte_identical() {
 fn dry_run_prints_exactly_the_diff_that_applying_makes_and_writes_nothing() {
     let sb = project(&["--database", "postgres"]);
     let before = sb.snapshot("shop");
-    let shown = in_shop(&sb, &add_args(&["--dry-run"])).success().stderr(predicate::str::contains("nothing was written")).get_output().stdout.clone();
+    let shown = in_shop(&sb, &add_args(&["--dry-run"]))
+        .success()
+        .stderr(predicate::str::contains("nothing was written"))
+        .get_output()
+        .stdout
+        .clone();
     assert_eq!(sb.snapshot("shop"), before, "--dry-run wrote something");
     in_shop(&sb, &add_args(&["-q"])).success();
     let applied = tree_diff(&before, &sb.snapshot("shop"));
@@ -110,16 +126,19 @@ fn add_resource_diff_matches_its_snapshot() {
     let sb = project(&["--deploy", "none"]);
     let before = sb.snapshot("shop");
     in_shop(&sb, &add_args(&["-q"])).success();
-    snapshot_settings().bind(|| insta::assert_snapshot!("add-resource-memory", without_digests(&tree_diff(&before, &sb.snapshot("shop")))));
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!("add-resource-memory", without_digests(&tree_diff(&before, &sb.snapshot("shop"))))
+    });
 }
 
 #[test]
 fn status_lines_name_every_file_on_stderr() {
     let sb = project(&[]);
-    in_shop(&sb, &add_args(&[]))
-        .success()
-        .stdout("")
-        .stderr(predicate::str::contains("  create src/routes/order-items.router.js").and(predicate::str::contains("  update src/routes/index.js")).and(predicate::str::contains("  update espresso.toml")));
+    in_shop(&sb, &add_args(&[])).success().stdout("").stderr(
+        predicate::str::contains("  create src/routes/order-items.router.js")
+            .and(predicate::str::contains("  update src/routes/index.js"))
+            .and(predicate::str::contains("  update espresso.toml")),
+    );
 }
 
 #[test]
@@ -132,7 +151,10 @@ fn the_users_code_outside_fences_survives_add_and_remove() {
     fs::write(&index, &edited).unwrap();
     in_shop(&sb, &add_args(&["-q"])).success();
     let with_resource = fs::read_to_string(&index).unwrap();
-    assert!(with_resource.contains("// mine") && with_resource.contains("'order-items': createOrderItemsRouter,"), "{with_resource}");
+    assert!(
+        with_resource.contains("// mine") && with_resource.contains("'order-items': createOrderItemsRouter,"),
+        "{with_resource}"
+    );
     in_shop(&sb, &["remove", "resource", "order-item", "-q"]).success();
     assert_eq!(fs::read_to_string(&index).unwrap(), edited);
 }
@@ -143,9 +165,10 @@ fn an_existing_file_in_the_way_is_a_conflict_and_nothing_is_written() {
     let mine = sb.path().join("shop/src/routes/order-items.router.js");
     fs::write(&mine, "// my own router\n").unwrap();
     let before = sb.snapshot("shop");
-    in_shop(&sb, &add_args(&[]))
-        .code(1)
-        .stderr(predicate::str::contains("src/routes/order-items.router.js (exists, and espresso needs to create it)").and(predicate::str::contains("use `--force`")));
+    in_shop(&sb, &add_args(&[])).code(1).stderr(
+        predicate::str::contains("src/routes/order-items.router.js (exists, and espresso needs to create it)")
+            .and(predicate::str::contains("use `--force`")),
+    );
     assert_eq!(sb.snapshot("shop"), before);
     in_shop(&sb, &add_args(&["--force", "-q"])).success();
     assert!(fs::read_to_string(&mine).unwrap().contains("createOrderItemsRouter"));
@@ -157,9 +180,10 @@ fn remove_keeps_and_reports_generated_files_the_user_changed() {
     in_shop(&sb, &add_args(&["-q"])).success();
     let test = sb.path().join("shop/test/order-items.test.js");
     fs::write(&test, format!("{}// my extra case\n", fs::read_to_string(&test).unwrap())).unwrap();
-    in_shop(&sb, &["remove", "resource", "order-item"])
-        .success()
-        .stderr(predicate::str::contains("keep   test/order-items.test.js (you changed it").and(predicate::str::contains("delete src/routes/order-items.router.js")));
+    in_shop(&sb, &["remove", "resource", "order-item"]).success().stderr(
+        predicate::str::contains("keep   test/order-items.test.js (you changed it")
+            .and(predicate::str::contains("delete src/routes/order-items.router.js")),
+    );
     assert!(test.exists());
     assert!(!sb.path().join("shop/src/routes/order-items.router.js").exists());
     assert!(!fs::read_to_string(sb.path().join("shop/espresso.toml")).unwrap().contains("test/order-items.test.js"));
@@ -170,11 +194,19 @@ fn adding_what_exists_or_removing_what_does_not_is_a_usage_error() {
     let sb = project(&[]);
     in_shop(&sb, &add_args(&["-q"])).success();
     let before = sb.snapshot("shop");
-    in_shop(&sb, &["add", "resource", "order-items", "--field", "x"]).code(2).stderr(predicate::str::contains("resource `order-item` already exists"));
-    in_shop(&sb, &["remove", "resource", "invoice"]).code(2).stderr(predicate::str::contains("resource `invoice` does not exist").and(predicate::str::contains("`order-item`")));
+    in_shop(&sb, &["add", "resource", "order-items", "--field", "x"])
+        .code(2)
+        .stderr(predicate::str::contains("resource `order-item` already exists"));
+    in_shop(&sb, &["remove", "resource", "invoice"]).code(2).stderr(
+        predicate::str::contains("resource `invoice` does not exist").and(predicate::str::contains("`order-item`")),
+    );
     in_shop(&sb, &["add", "resource", "invoice"]).code(2).stderr(predicate::str::contains("needs at least one field"));
-    in_shop(&sb, &["add", "resource", "invoice", "--field", "total:money"]).code(2).stderr(predicate::str::contains("unknown type `money`").and(predicate::str::contains("enum(a|b|c)")));
-    in_shop(&sb, &["add", "resource", "invoice", "--field", "a", "--field", "a:integer"]).code(2).stderr(predicate::str::contains("given twice"));
+    in_shop(&sb, &["add", "resource", "invoice", "--field", "total:money"])
+        .code(2)
+        .stderr(predicate::str::contains("unknown type `money`").and(predicate::str::contains("enum(a|b|c)")));
+    in_shop(&sb, &["add", "resource", "invoice", "--field", "a", "--field", "a:integer"])
+        .code(2)
+        .stderr(predicate::str::contains("given twice"));
     in_shop(&sb, &["add", "resource", "Invoice", "--field", "a"]).code(2);
     assert_eq!(sb.snapshot("shop"), before);
 }
@@ -187,9 +219,11 @@ fn a_broken_fence_is_a_hard_error_naming_the_file_and_the_remedy() {
     fs::write(&index, text.replace("  // espresso:end routes\n", "")).unwrap();
     fs::write(&index, format!("// mine\n{}", fs::read_to_string(&index).unwrap())).unwrap();
     let before = sb.snapshot("shop");
-    in_shop(&sb, &add_args(&[]))
-        .code(1)
-        .stderr(predicate::str::contains("src/routes/index.js:").and(predicate::str::contains("fence `routes` is never closed")).and(predicate::str::contains("hint: add an `espresso:end routes` line")));
+    in_shop(&sb, &add_args(&[])).code(1).stderr(
+        predicate::str::contains("src/routes/index.js:")
+            .and(predicate::str::contains("fence `routes` is never closed"))
+            .and(predicate::str::contains("hint: add an `espresso:end routes` line")),
+    );
     assert_eq!(sb.snapshot("shop"), before);
 }
 
@@ -207,7 +241,9 @@ fn crlf_line_endings_are_kept() {
 #[test]
 fn outside_a_project_or_with_a_broken_project_file_the_error_says_so() {
     let sb = Sandbox::new();
-    sb.run(&add_args(&[])).code(2).stderr(predicate::str::contains("not inside an espresso project").and(predicate::str::contains("espresso new <name>")));
+    sb.run(&add_args(&[])).code(2).stderr(
+        predicate::str::contains("not inside an espresso project").and(predicate::str::contains("espresso new <name>")),
+    );
     let sb = project(&[]);
     let toml = sb.path().join("shop/espresso.toml");
     fs::write(&toml, fs::read_to_string(&toml).unwrap().replace("name = \"shop\"", "name = shop\"")).unwrap();
@@ -219,11 +255,11 @@ fn a_failure_while_applying_restores_every_file() {
     let sb = project(&[]);
     let root = sb.path().join("shop");
     let before = sb.snapshot("shop");
-    let project = Project::load(&root).unwrap();
+    let mut project = Project::load(&root).unwrap();
     let mut spec = project.spec.clone();
     let fields = ["title", "sku:string:unique"].iter().map(|f| Field::parse(f).unwrap()).collect();
     spec.resources.push(ResourceSpec { name: ResourceName::parse("order-item").unwrap(), fields, migration: 1 });
-    let changes = plan_changes(&project, &spec, false).unwrap();
+    let changes = plan_changes(&mut project, &spec, false).unwrap();
     // Injected failure: a directory now stands where the last new file must go.
     let last = changes.changes.iter().rev().find(|c| c.before.is_none()).unwrap();
     let blocker = root.join(&last.path);

@@ -84,24 +84,26 @@ impl Postgres {
             .args(["-o", &opts, "-w", "-l"])
             .arg(dir.path().join("log"))
             .arg("start"));
-        let pg = Self { bin, data, _dir: dir, port };
-        run(Command::new(pg.bin.join("psql")).args([
+        Some(Self { bin, data, _dir: dir, port })
+    }
+
+    /// A new, empty database, so projects with same-named tables do not meet.
+    fn database(&self, name: &str) -> String {
+        let sql = format!("CREATE DATABASE \"{name}\"");
+        let port = self.port.to_string();
+        run(Command::new(self.bin.join("psql")).args([
             "-h",
             "127.0.0.1",
             "-p",
-            &port.to_string(),
+            &port,
             "-U",
             "espresso",
             "-d",
             "postgres",
             "-qc",
-            "CREATE DATABASE e2e",
+            &sql,
         ]));
-        Some(pg)
-    }
-
-    fn url(&self) -> String {
-        format!("postgres://espresso@127.0.0.1:{}/e2e", self.port)
+        format!("postgres://espresso@127.0.0.1:{port}/{name}")
     }
 }
 
@@ -146,6 +148,55 @@ impl Drop for Redis {
     }
 }
 
+/// Two resources with every field type and modifier between them.
+const RESOURCES: &[&[&str]] = &[
+    &[
+        "add",
+        "resource",
+        "order-item",
+        "--field",
+        "title",
+        "--field",
+        "quantity:integer:default=1",
+        "--field",
+        "status:enum(open|paid|void):default=open",
+        "--field",
+        "note:text:optional",
+        "--field",
+        "sku:string:unique",
+        "--field",
+        "price:number",
+        "--field",
+        "gift:boolean:optional",
+        "--field",
+        "due:date",
+        "--field",
+        "shipped-at:datetime:optional",
+        "--field",
+        "ref:uuid:optional",
+        "--field",
+        "site:url:optional",
+        "--field",
+        "meta:json:optional",
+    ],
+    &[
+        "add",
+        "resource",
+        "customers",
+        "--field",
+        "email:email:unique",
+        "--field",
+        "name",
+        "--field",
+        "vip:boolean:default=false",
+    ],
+];
+
+#[track_caller]
+fn espresso_in(dir: &Path, args: &[&str]) {
+    crate::support::espresso().current_dir(dir).args(args).arg("-q").assert().success();
+}
+
 /// The checks that apply to a variant: a check with nothing to look at would be a SKIP.
 fn checks_for(args: &[&str]) -> &'static str {
     match args {
@@ -181,6 +232,14 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
         let mut args = vec!["new", project.as_str(), "-q"];
         args.extend_from_slice(v.args);
         sb.run(&args).success();
+        // Resources with varied fields in most variants; their generated tests exercise every
+        // endpoint, validation failure and unique rule, against PostgreSQL where the project has it.
+        let with_resources = !matches!(v.name, "kubernetes-only" | "redis");
+        if with_resources {
+            for add in RESOURCES {
+                espresso_in(&sb.path().join(&project), add);
+            }
+        }
         let mut only = checks_for(v.args).to_owned();
         if checkov {
             only.push_str(",checkov");
@@ -189,11 +248,18 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
         let out = Command::new(&harness)
             .arg(sb.path().join(&project))
             .args(["--node", "24,26", "--fail-on-skip", "-v", "--only", &only])
-            .env("DATABASE_URL", postgres.url())
+            .env("DATABASE_URL", postgres.database(&project))
             .env("REDIS_URL", redis.url())
             // Family names as the Prometheus parser reports them: a counter `x_total` is family `x`.
             .env("VALIDATE_METRICS_REQUIRE", "http_request_duration_seconds http_requests")
-            .env("VALIDATE_EXTRA_PROBES", "/api/v1/nope=404")
+            .env(
+                "VALIDATE_EXTRA_PROBES",
+                if with_resources {
+                    "/api/v1/nope=404 /openapi.json=200 /api/v1/order-items=200 /api/v1/customers/not-a-uuid=404"
+                } else {
+                    "/api/v1/nope=404 /openapi.json=200"
+                },
+            )
             .env("VALIDATE_CHECKOV_SKIP", "CKV_K8S_15,CKV_K8S_21,CKV_K8S_43")
             .output()
             .expect("validate-service runs");

@@ -4,9 +4,9 @@
 use crate::support::{plan, repo_root};
 use espresso::cli::{Cache, Database, NodeVersion};
 use espresso::fence;
+use espresso::name::ProjectName;
 use espresso::options::{Choices, Ci, Deploy};
 use espresso::package_json::{self, lockfile_key};
-use espresso::name::ProjectName;
 use espresso::plan::{dependency_variants, npm_dependencies, plan_project};
 use espresso::project::{ProjectSpec, ResourceSpec};
 use espresso::resource::{Field, ResourceName};
@@ -94,10 +94,18 @@ fn every_supported_combination_plans_with_valid_fences() {
     assert_eq!(combos.len(), 2 * 2 * 6 * 4 * 2);
     let resources = vec![ResourceSpec {
         name: ResourceName::parse("order-item").unwrap(),
-        fields: ["title", "qty:integer:default=1", "state:enum(a|b)", "note:text:optional", "sku:string:unique", "meta:json:optional", "at:datetime"]
-            .iter()
-            .map(|f| Field::parse(f).unwrap())
-            .collect(),
+        fields: [
+            "title",
+            "qty:integer:default=1",
+            "state:enum(a|b)",
+            "note:text:optional",
+            "sku:string:unique",
+            "meta:json:optional",
+            "at:datetime",
+        ]
+        .iter()
+        .map(|f| Field::parse(f).unwrap())
+        .collect(),
         migration: 1,
     }];
     for choices in combos {

@@ -20,19 +20,7 @@ fn document(plan: &Plan) -> String {
         }
         if f.path == "espresso.toml" {
             // Digests change whenever any file changes; the files they stand for are snapshotted.
-            f.contents = f
-                .contents
-                .lines()
-                .map(|l| {
-                    if l.contains("= \"sha256:") {
-                        format!("{} = \"sha256:…\"", l.split(" = ").next().unwrap())
-                    } else {
-                        l.to_owned()
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("\n")
-                + "\n";
+            f.contents = crate::support::without_digests(&f.contents) + "\n";
         }
     }
     plan.to_document()

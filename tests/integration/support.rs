@@ -136,3 +136,20 @@ pub fn missing(what: &str) {
     }
     eprintln!("SKIPPED: {what}; run `.ci/run` or see README.md to install it");
 }
+
+/// Digests in espresso.toml's record change with every template edit; the files themselves are
+/// snapshotted, so the record shows `…` in place of each digest.
+pub fn without_digests(text: &str) -> String {
+    text.lines()
+        .map(|l| {
+            let body = l.trim_start_matches(['+', '-', ' ']);
+            match body.split_once("  ") {
+                Some((hex, path)) if hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                    format!("{}…  {path}", &l[..l.len() - body.len()])
+                }
+                _ => l.to_owned(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}

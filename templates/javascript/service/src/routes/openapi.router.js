@@ -1,15 +1,34 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Router } from 'express';
 
+const root = new URL('../../', import.meta.url);
+
 /**
- * Serves openapi.json, the OpenAPI 3.1 description of the API that espresso keeps current as
- * resources are added and removed. Read once at start-up.
+ * The OpenAPI 3.1 document: openapi.json (info, servers, shared components) merged with one
+ * fragment per resource from openapi/ (paths and schemas), in file-name order. espresso keeps
+ * both current as resources are added and removed.
+ *
+ * @returns {object}
  */
+export function loadOpenApiDocument() {
+  const document = JSON.parse(readFileSync(new URL('openapi.json', root), 'utf8'));
+  const fragments = readdirSync(new URL('openapi/', root))
+    .filter((file) => file.endsWith('.json'))
+    .sort();
+  for (const file of fragments) {
+    const fragment = JSON.parse(readFileSync(new URL(`openapi/${file}`, root), 'utf8'));
+    Object.assign(document.paths, fragment.paths);
+    Object.assign(document.components.schemas, fragment.components?.schemas);
+  }
+  return document;
+}
+
+/** Serves the merged document at /openapi.json; it is built once, at start-up. */
 export function openapiRouter() {
-  const document = readFileSync(new URL('../../openapi.json', import.meta.url), 'utf8');
+  const body = JSON.stringify(loadOpenApiDocument());
   const router = Router();
   router.get('/openapi.json', (_req, res) => {
-    res.type('application/json').send(document);
+    res.type('application/json').send(body);
   });
   return router;
 }
