@@ -246,6 +246,14 @@ fn record_change(
         }
         doc.insert("resources", Item::ArrayOfTables(list));
     }
+    let table = doc.get_mut("project").and_then(Item::as_table_mut).context("espresso.toml has no [project] table")?;
+    if spec.middleware.is_empty() {
+        table.remove("middleware");
+    } else {
+        table.insert("middleware", toml_edit::value(string_array(&spec.middleware)));
+    }
+    let bundles = crate::templates::bundle_ids_with(&spec.choices, &spec.middleware);
+    table.insert("bundles", toml_edit::value(string_array(&bundles)));
     let files = doc.get_mut("files").and_then(Item::as_table_mut).context("espresso.toml has no [files] table")?;
     let mut entries = project_file::parse_manifest(
         files.get("sha256").and_then(Item::as_str).context("espresso.toml has no `[files] sha256` record")?,
@@ -272,6 +280,10 @@ fn record_change(
     // right after this command, so the memory is handed back to the OS instead.
     std::mem::forget(doc);
     Ok(Change { path: FILE.into(), after: Some(after), before: Some(before), executable: false })
+}
+
+fn string_array(items: &[String]) -> toml_edit::Array {
+    items.iter().map(String::as_str).collect()
 }
 
 impl ChangeSet {

@@ -14,6 +14,8 @@ Examples:
   espresso add resource order-item --field name --field quantity:integer:default=1 --field status:enum(open|paid)
   espresso add resource customer --field email:email:unique --dry-run
   espresso remove resource order-item
+  espresso list middleware
+  espresso add middleware request-timeout
 
 Exit status: 0 success, 1 failure, 2 usage error (nothing was written).";
 
@@ -63,6 +65,23 @@ pub enum Command {
     /// Undo an `add` exactly; files you changed are reported and kept (unless --force)
     #[command(subcommand)]
     Remove(RemoveCommand),
+    /// List what can be added
+    #[command(subcommand)]
+    List(ListCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ListCommand {
+    /// Middleware kinds, in chain order, marked when the project has them
+    Middleware,
+}
+
+#[derive(Debug, Args)]
+pub struct MiddlewareArgs {
+    /// Middleware kind (see `espresso list middleware`)
+    pub kind: String,
+    #[command(flatten)]
+    pub flags: ChangeFlags,
 }
 
 #[derive(Debug, Subcommand)]
@@ -70,12 +89,16 @@ pub enum AddCommand {
     /// A REST resource: router, controller, service, repository, validation, tests, OpenAPI
     #[command(after_help = FIELD_HELP)]
     Resource(AddResourceArgs),
+    /// Optional middleware at its place in the chain, with its configuration and tests
+    Middleware(MiddlewareArgs),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum RemoveCommand {
     /// A resource added with `espresso add resource`
     Resource(RemoveResourceArgs),
+    /// Middleware added with `espresso add middleware`
+    Middleware(MiddlewareArgs),
 }
 
 const FIELD_HELP: &str = "\

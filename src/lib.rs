@@ -24,7 +24,8 @@ pub mod templates;
 
 use clap::Parser;
 use cli::{
-    AddCommand, AddResourceArgs, ChangeFlags, Cli, ColorChoice, Command, NewArgs, RemoveCommand, RemoveResourceArgs,
+    AddCommand, AddResourceArgs, ChangeFlags, Cli, ColorChoice, Command, ListCommand, MiddlewareArgs, NewArgs,
+    RemoveCommand, RemoveResourceArgs,
 };
 use error::UsageError;
 use report::Reporter;
@@ -107,7 +108,61 @@ fn execute(cli: Cli, reporter: &Reporter) -> anyhow::Result<()> {
         Command::New(args) => new(args, &cwd, reporter),
         Command::Add(AddCommand::Resource(args)) => add_resource(args, &cwd, reporter),
         Command::Remove(RemoveCommand::Resource(args)) => remove_resource(args, &cwd, reporter),
+        Command::Add(AddCommand::Middleware(args)) => change_middleware(args, true, &cwd, reporter),
+        Command::Remove(RemoveCommand::Middleware(args)) => change_middleware(args, false, &cwd, reporter),
+        Command::List(ListCommand::Middleware) => list_middleware(&cwd),
     }
+}
+
+/// `espresso list middleware`: every kind in chain order; `*` marks those the project has.
+fn list_middleware(cwd: &Path) -> anyhow::Result<()> {
+    let project = project::Project::find(cwd).ok();
+    let language = project.as_ref().map_or("javascript", |p| p.spec.choices.language);
+    let mut out = String::new();
+    for (kind, bundle) in templates::middleware_kinds(language)? {
+        let has = project.as_ref().is_some_and(|p| p.spec.middleware.contains(&kind));
+        let summary = bundle.manifest.middleware.as_ref().map_or("", |m| m.summary.as_str());
+        out.push_str(&format!("{} {kind:<16} {summary}\n", if has { "*" } else { " " }));
+    }
+    std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes())?;
+    Ok(())
+}
+
+/// `espresso add middleware` / `remove middleware`: the kind in or out of the spec, applied as a change.
+fn change_middleware(args: MiddlewareArgs, add: bool, cwd: &Path, reporter: &Reporter) -> anyhow::Result<()> {
+    let mut project = project::Project::find(cwd)?;
+    let kinds = templates::middleware_kinds(project.spec.choices.language)?;
+    let names: Vec<String> = kinds.iter().map(|(k, _)| format!("`{k}`")).collect();
+    if !kinds.iter().any(|(k, _)| *k == args.kind) {
+        return error::usage(
+            format!("unknown middleware `{}`", args.kind),
+            format!("the kinds are {} (`espresso list middleware`)", names.join(", ")),
+        );
+    }
+    let present = project.spec.middleware.contains(&args.kind);
+    let mut spec = project.spec.clone();
+    match (add, present) {
+        (true, true) => {
+            return error::usage(
+                format!("middleware `{}` is already in the project", args.kind),
+                "nothing to do; `espresso list middleware` shows what the project has",
+            );
+        }
+        (false, false) => {
+            return error::usage(
+                format!("middleware `{}` is not in the project", args.kind),
+                "`espresso list middleware` marks the kinds the project has with `*`",
+            );
+        }
+        (true, false) => {
+            spec.middleware.push(args.kind.clone());
+            // Chain order, whatever the order of the commands.
+            spec.middleware.sort_by_key(|m| kinds.iter().position(|(k, _)| k == m));
+        }
+        (false, true) => spec.middleware.retain(|m| *m != args.kind),
+    }
+    let changes = change::plan_changes(&mut project, &spec, args.flags.force)?;
+    finish(&changes, &args.flags, reporter)
 }
 
 /// `espresso add resource`: a new resource in the project's spec, applied as a change.

@@ -12,7 +12,7 @@ use crate::project::ProjectSpec;
 use crate::project_file;
 use crate::render::Renderer;
 use crate::resource::ResourceContext;
-use crate::templates::{Bundle, bundle_ids};
+use crate::templates::{Bundle, bundle_ids_with};
 use anyhow::{Context, bail};
 use minijinja::Value;
 use serde::Serialize;
@@ -111,7 +111,8 @@ pub fn plan_scoped(spec: &ProjectSpec, scope: Scope) -> anyhow::Result<Plan> {
 /// registrations are rendered once per resource.
 pub fn plan_with(spec: &ProjectSpec, scope: Scope, renderer: &mut Renderer) -> anyhow::Result<Plan> {
     let (name, choices) = (&spec.name, &spec.choices);
-    let bundles: Vec<Bundle> = bundle_ids(choices).iter().map(|id| Bundle::load(id)).collect::<anyhow::Result<_>>()?;
+    let bundles: Vec<Bundle> =
+        bundle_ids_with(choices, &spec.middleware).iter().map(|id| Bundle::load(id)).collect::<anyhow::Result<_>>()?;
     // Resources outside the scope only register into fences, which needs their names alone.
     let in_scope = |name: &str| scope.resources.is_none_or(|only| only.contains(&name));
     let resources: Vec<ResourceContext> = spec
@@ -250,10 +251,20 @@ fn fill_fences(
             bail!("a bundle registers into fence `{fence_name}` of `{file}`, which has no such fence");
         }
     }
+    // Registration fences are re-rendered whole (empty when nothing registers: templates leave
+    // them empty). Fences nobody registers into keep what their template rendered; they mark
+    // regions espresso re-renders in a file the user edited (the README's configuration table).
+    let registered: std::collections::BTreeSet<(String, String)> = instances
+        .iter()
+        .flat_map(|(b, _)| b.manifest.registrations.iter().map(|r| (r.file.clone(), r.fence.clone())))
+        .collect();
     for file in files.values_mut() {
         for f in fence::find(&file.path, &file.contents)? {
-            let body = bodies.get(&(file.path.clone(), f.name.clone())).map(Vec::as_slice).unwrap_or_default();
-            file.contents = fence::fill(&file.path, &file.contents, &f.name, body)?;
+            let key = (file.path.clone(), f.name.clone());
+            if registered.contains(&key) {
+                let body = bodies.get(&key).map(Vec::as_slice).unwrap_or_default();
+                file.contents = fence::fill(&file.path, &file.contents, &f.name, body)?;
+            }
         }
     }
     Ok(())

@@ -25,11 +25,13 @@ pub struct ProjectSpec {
     pub name: ProjectName,
     pub choices: Choices,
     pub resources: Vec<ResourceSpec>,
+    /// Middleware kinds added with `espresso add middleware`, in chain order.
+    pub middleware: Vec<String>,
 }
 
 impl ProjectSpec {
     pub fn new(name: ProjectName, choices: Choices) -> Self {
-        Self { name, choices, resources: Vec::new() }
+        Self { name, choices, resources: Vec::new(), middleware: Vec::new() }
     }
 }
 
@@ -168,5 +170,9 @@ fn read_spec(doc: &DocumentMut) -> anyhow::Result<ProjectSpec> {
             });
         }
     }
-    Ok(ProjectSpec { name, choices, resources })
+    let middleware = match doc.get("project").and_then(|t| t.get("middleware")) {
+        Some(_) => list_at(doc, "project", "middleware")?,
+        None => Vec::new(),
+    };
+    Ok(ProjectSpec { name, choices, resources, middleware })
 }

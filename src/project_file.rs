@@ -70,6 +70,9 @@ pub fn render(spec: &ProjectSpec, bundles: &[Bundle], files: &[PlannedFile]) -> 
     project.insert("cache", value(cache_str(choices.cache)));
     project.insert("deploy", value(array(choices.deploy.iter().map(|d| d.as_str()))));
     project.insert("ci", value(array(choices.ci.iter().map(|c| c.as_str()))));
+    if !spec.middleware.is_empty() {
+        project.insert("middleware", value(array(spec.middleware.iter().map(String::as_str))));
+    }
     project.insert("bundles", value(array(bundles.iter().map(|b| b.id.as_str()))));
     doc.insert("project", Item::Table(project));
 

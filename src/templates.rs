@@ -37,6 +37,35 @@ pub struct Manifest {
     /// Lines the bundle contributes to fenced regions of other bundles' files.
     #[serde(default)]
     pub registrations: Vec<Registration>,
+    /// Present in middleware bundles (`<language>/middleware-<kind>`).
+    pub middleware: Option<MiddlewareMeta>,
+}
+
+/// What `espresso list middleware` shows and where the middleware sits in the chain.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MiddlewareMeta {
+    /// One line for `espresso list middleware`.
+    pub summary: String,
+    /// Order in the chain among optional middleware (lower runs first); see `src/app.js`.
+    pub position: u32,
+}
+
+/// Prefix of middleware bundle folders inside a language set.
+pub const MIDDLEWARE_PREFIX: &str = "middleware-";
+
+/// Every middleware kind of a language, ordered by chain position, with its manifest.
+pub fn middleware_kinds(language: &str) -> anyhow::Result<Vec<(String, Bundle)>> {
+    let mut kinds = Vec::new();
+    for id in all_bundle_ids() {
+        if let Some(kind) = id.strip_prefix(&format!("{language}/{MIDDLEWARE_PREFIX}")) {
+            let bundle = Bundle::load(&id)?;
+            anyhow::ensure!(bundle.manifest.middleware.is_some(), "bundle `{id}` has no [middleware] table");
+            kinds.push((kind.to_owned(), bundle));
+        }
+    }
+    kinds.sort_by_key(|(_, b)| b.manifest.middleware.as_ref().map(|m| m.position));
+    Ok(kinds)
 }
 
 #[derive(Debug, Deserialize)]
@@ -123,6 +152,11 @@ impl Bundle {
 /// The bundles a project with these choices is made of, in order (later bundles register into
 /// fences of earlier ones; the order is also the order of registrations inside a fence).
 pub fn bundle_ids(choices: &Choices) -> Vec<String> {
+    bundle_ids_with(choices, &[])
+}
+
+/// [`bundle_ids`] plus the given middleware kinds (in the order given: chain order).
+pub fn bundle_ids_with(choices: &Choices, middleware: &[String]) -> Vec<String> {
     let lang = choices.language;
     let mut ids = vec!["common/project".to_owned(), format!("{lang}/service")];
     if choices.database == Database::Postgres {
@@ -137,6 +171,7 @@ pub fn bundle_ids(choices: &Choices) -> Vec<String> {
     for c in Ci::ALL.iter().filter(|c| choices.has_ci(**c)) {
         ids.push(format!("ci/{}", c.as_str()));
     }
+    ids.extend(middleware.iter().map(|m| format!("{lang}/{MIDDLEWARE_PREFIX}{m}")));
     ids
 }
 

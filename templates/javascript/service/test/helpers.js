@@ -5,9 +5,21 @@ import { createLifecycle } from '../src/lifecycle.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 
+/**
+ * What the project's authentication middleware need in tests: configuration, and the headers
+ * an authorised request carries. `espresso add middleware` registers them here.
+ */
+export function testAuth() {
+  const env = {};
+  const headers = {};
+  // espresso:begin test-auth
+  // espresso:end test-auth
+  return { env, headers };
+}
+
 /** A validated test configuration; `overrides` are environment variables as strings. */
 export function testConfig(overrides = {}) {
-  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...overrides });
+  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...testAuth().env, ...overrides });
 }
 
 /** A log destination that keeps every line, parsed, in `lines`. */

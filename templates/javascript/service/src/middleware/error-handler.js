@@ -14,22 +14,35 @@ export function errorHandler({ exposeDetails }) {
       next(err);
       return;
     }
-    const { status, code, detail, errors } = describe(err);
-    if (status >= 500) res.err = err; // pino-http logs it with the response line
-
-    const problem = {
-      type: 'about:blank',
-      title: STATUS_CODES[status] ?? 'Error',
-      status,
-      detail,
-      instance: req.originalUrl,
-      code,
-      requestId: req.id,
-    };
-    if (errors) problem.errors = errors;
-    if (exposeDetails && status >= 500) problem.stack = err.stack;
-    res.status(status).type('application/problem+json').json(problem);
+    sendProblem(req, res, err, { exposeDetails });
   };
+}
+
+/**
+ * Writes `err` as an application/problem+json response. Also used by middleware that must
+ * answer on its own (a timeout fires outside the middleware chain).
+ *
+ * @param {import('express').Request} req
+ * @param {import('express').Response} res
+ * @param {unknown} err
+ * @param {{ exposeDetails?: boolean }} [options]
+ */
+export function sendProblem(req, res, err, { exposeDetails = false } = {}) {
+  const { status, code, detail, errors } = describe(err);
+  if (status >= 500) res.err = err; // pino-http logs it with the response line
+
+  const problem = {
+    type: 'about:blank',
+    title: STATUS_CODES[status] ?? 'Error',
+    status,
+    detail,
+    instance: req.originalUrl,
+    code,
+    requestId: req.id,
+  };
+  if (errors) problem.errors = errors;
+  if (exposeDetails && status >= 500) problem.stack = err.stack;
+  res.status(status).type('application/problem+json').json(problem);
 }
 
 function describe(err) {
