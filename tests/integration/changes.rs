@@ -271,3 +271,53 @@ fn a_failure_while_applying_restores_every_file() {
     after.retain(|_, _| true);
     assert_eq!(after, before);
 }
+
+#[test]
+fn middleware_is_listed_added_in_chain_order_and_removed_exactly() {
+    let sb = project(&["--database", "postgres"]);
+    let before = sb.snapshot("shop");
+    in_shop(&sb, &["list", "middleware"])
+        .success()
+        .stdout(predicate::str::contains("  request-timeout ").and(predicate::str::contains("  api-key ")));
+    in_shop(&sb, &["add", "middleware", "api-key", "-q"]).success();
+    in_shop(&sb, &add_args(&["-q"])).success();
+    in_shop(&sb, &["add", "middleware", "request-timeout", "-q"]).success();
+    in_shop(&sb, &["list", "middleware"])
+        .success()
+        .stdout(predicate::str::contains("* request-timeout").and(predicate::str::contains("* api-key")));
+    let app = fs::read_to_string(sb.path().join("shop/src/app.js")).unwrap();
+    let (timeout, key) = (
+        app.find("app.use(requestTimeout(config));").unwrap(),
+        app.find("app.use('/api/v1', apiKey(config));").unwrap(),
+    );
+    assert!(timeout < key, "chain order follows the kinds' positions, not the order of the commands");
+    let schema = fs::read_to_string(sb.path().join("shop/config.schema.json")).unwrap();
+    assert!(schema.contains("\"API_KEYS\"") && schema.contains("\"REQUEST_HANDLER_TIMEOUT_MS\""));
+    assert!(sb.path().join("shop/k8s/base/secret.yaml").exists(), "a secret variable brings the Secret");
+    assert!(fs::read_to_string(sb.path().join("shop/README.md")).unwrap().contains("| `API_KEYS` |"));
+
+    in_shop(&sb, &["add", "middleware", "api-key"]).code(2).stderr(predicate::str::contains("already in the project"));
+    in_shop(&sb, &["add", "middleware", "xss-clean"])
+        .code(2)
+        .stderr(predicate::str::contains("unknown middleware `xss-clean`").and(predicate::str::contains("`api-key`")));
+    in_shop(&sb, &["remove", "middleware", "api-key", "-q"]).success();
+    in_shop(&sb, &["remove", "middleware", "api-key"])
+        .code(2)
+        .stderr(predicate::str::contains("is not in the project"));
+    in_shop(&sb, &["remove", "resource", "order-item", "-q"]).success();
+    in_shop(&sb, &["remove", "middleware", "request-timeout", "-q"]).success();
+    assert_eq!(tree_diff(&before, &sb.snapshot("shop")), "");
+}
+
+#[test]
+fn a_readme_the_user_edited_keeps_their_text_when_middleware_adds_configuration() {
+    let sb = project(&[]);
+    let readme = sb.path().join("shop/README.md");
+    let mine = format!("{}\n## Our notes\n\nOn call: team orders.\n", fs::read_to_string(&readme).unwrap());
+    fs::write(&readme, &mine).unwrap();
+    in_shop(&sb, &["add", "middleware", "api-key", "-q"]).success();
+    let text = fs::read_to_string(&readme).unwrap();
+    assert!(text.contains("On call: team orders.") && text.contains("| `API_KEYS` |"), "{text}");
+    in_shop(&sb, &["remove", "middleware", "api-key", "-q"]).success();
+    assert_eq!(fs::read_to_string(&readme).unwrap(), mine);
+}
