@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config_schema;
 pub mod error;
 pub mod fence;
+pub mod lockfile;
 pub mod name;
 pub mod openapi;
 pub mod options;

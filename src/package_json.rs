@@ -3,34 +3,19 @@
 //! so `npm ci` works on a fresh project without espresso touching the network.
 
 use crate::templates::TEMPLATES;
-use anyhow::{Context, bail};
+use anyhow::Context;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 pub type Deps = BTreeMap<String, String>;
 
-/// Where the pre-resolved lockfiles of a language set live.
-pub fn lockfile_dir(language: &str) -> String {
-    format!("{language}/lockfiles")
+/// The lockfile npm resolved for every dependency any bundle of a language can bring.
+pub fn union_lockfile_path(language: &str) -> String {
+    format!("{language}/lockfiles/union.json")
 }
 
-/// The name used for the project inside stored lockfiles; replaced by the real name.
+/// The name used for the project inside the stored lockfile; replaced by the real name.
 pub const LOCK_PLACEHOLDER: &str = "espresso-lockfile";
-
-/// A stable key for a dependency set: the file name of its lockfile.
-pub fn lockfile_key(deps: &Deps, dev: &Deps) -> String {
-    let mut h = Sha256::new();
-    for (section, map) in [("dependencies", deps), ("devDependencies", dev)] {
-        h.update(section.as_bytes());
-        for (k, v) in map {
-            h.update(format!("\n{k}@{v}").as_bytes());
-        }
-        h.update(b"\n\n");
-    }
-    let digest = h.finalize();
-    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
-}
 
 /// Sets `dependencies` and `devDependencies` in a rendered `package.json`, keeping key order.
 pub fn with_dependencies(package_json: &str, deps: &Deps, dev: &Deps) -> anyhow::Result<String> {
@@ -52,22 +37,16 @@ pub fn to_npm_json(v: &Value) -> String {
     s
 }
 
-/// The lockfile for this dependency set, with the project's name filled in.
+/// The lockfile for this dependency set: the union lockfile pruned to it, named for the project.
 pub fn lockfile(language: &str, project: &str, deps: &Deps, dev: &Deps) -> anyhow::Result<String> {
-    let key = lockfile_key(deps, dev);
-    let path = format!("{}/{key}.json", lockfile_dir(language));
-    let Some(raw) = TEMPLATES.get_file(&path).and_then(|f| f.contents_utf8()) else {
-        bail!(
-            "no resolved lockfile for this dependency set (`templates/{path}`)\nthis is a bug in espresso's templates: run `cargo run --example update_lockfiles`"
-        );
-    };
-    let mut lock: Map<String, Value> =
-        serde_json::from_str(raw).with_context(|| format!("templates/{path} is not valid JSON"))?;
-    lock.insert("name".into(), Value::String(project.to_owned()));
-    if let Some(Value::Object(root)) = lock.get_mut("packages").and_then(|p| p.get_mut("")) {
-        root.insert("name".into(), Value::String(project.to_owned()));
-    }
-    Ok(to_npm_json(&Value::Object(lock)))
+    let path = union_lockfile_path(language);
+    let union = TEMPLATES
+        .get_file(&path)
+        .and_then(|f| f.contents_utf8())
+        .with_context(|| format!("`templates/{path}` is missing"))?;
+    crate::lockfile::prune(union, project, deps, dev).map_err(|e| {
+        anyhow::anyhow!("{e:#}\nthis is a bug in espresso's templates: run `cargo run --example update_lockfiles`")
+    })
 }
 
 #[cfg(test)]
@@ -76,15 +55,6 @@ mod tests {
 
     fn deps(pairs: &[(&str, &str)]) -> Deps {
         pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-    }
-
-    #[test]
-    fn key_depends_on_every_name_range_and_section() {
-        let a = lockfile_key(&deps(&[("express", "^5.1.0")]), &deps(&[]));
-        assert_ne!(a, lockfile_key(&deps(&[("express", "^5.2.0")]), &deps(&[])));
-        assert_ne!(a, lockfile_key(&deps(&[]), &deps(&[("express", "^5.1.0")])));
-        assert_eq!(a, lockfile_key(&deps(&[("express", "^5.1.0")]), &deps(&[])));
-        assert_eq!(a.len(), 16);
     }
 
     #[test]

@@ -306,15 +306,16 @@ pub fn npm_dependencies(bundles: &[Bundle]) -> anyhow::Result<(Deps, Deps)> {
     Ok((deps, dev))
 }
 
-/// One set of choices for every distinct npm dependency set espresso can generate (the
-/// dependencies depend only on the database and the cache).
-pub fn dependency_variants() -> Vec<Choices> {
-    use crate::cli::{Cache, Database};
-    let mut out = Vec::new();
-    for database in [Database::None, Database::Postgres] {
-        for cache in [Cache::None, Cache::Redis] {
-            out.push(Choices { database, cache, deploy: Vec::new(), ci: Vec::new(), ..Choices::default() });
-        }
-    }
-    out
+/// Every npm dependency any bundle of `language` can bring: the set the union lockfile is
+/// resolved for.
+pub fn all_npm_dependencies(language: &str) -> anyhow::Result<(Deps, Deps)> {
+    let bundles: Vec<Bundle> = crate::templates::all_bundle_ids()
+        .iter()
+        .filter(|id| {
+            let set = id.split('/').next().unwrap_or_default();
+            set == language || ["common", "deploy", "ci"].contains(&set)
+        })
+        .map(|id| Bundle::load(id))
+        .collect::<anyhow::Result<_>>()?;
+    npm_dependencies(&bundles)
 }

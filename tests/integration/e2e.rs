@@ -240,6 +240,16 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
                 espresso_in(&sb.path().join(&project), add);
             }
         }
+        let middleware: &[&str] = match v.name {
+            "default" => &["api-key", "request-timeout"],
+            "postgres-redis-both-ci" => &["request-timeout", "compression", "rate-limit"],
+            "redis" => &["compression"],
+            _ => &[],
+        };
+        for kind in middleware {
+            espresso_in(&sb.path().join(&project), &["add", "middleware", kind]);
+        }
+        let protected = middleware.contains(&"api-key");
         let mut only = checks_for(v.args).to_owned();
         if checkov {
             only.push_str(",checkov");
@@ -254,12 +264,15 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
             .env("VALIDATE_METRICS_REQUIRE", "http_request_duration_seconds http_requests")
             .env(
                 "VALIDATE_EXTRA_PROBES",
-                if with_resources {
-                    "/api/v1/nope=404 /openapi.json=200 /api/v1/order-items=200 /api/v1/customers/not-a-uuid=404"
-                } else {
-                    "/api/v1/nope=404 /openapi.json=200"
+                match (with_resources, protected) {
+                    (true, true) => "/api/v1/nope=401 /openapi.json=200 /api/v1/order-items=401",
+                    (true, false) => {
+                        "/api/v1/nope=404 /openapi.json=200 /api/v1/order-items=200 /api/v1/customers/not-a-uuid=404"
+                    }
+                    (false, _) => "/api/v1/nope=404 /openapi.json=200",
                 },
             )
+            .env("VALIDATE_START_ENV", if protected { "API_KEYS=e2e-key" } else { "" })
             .env("VALIDATE_CHECKOV_SKIP", "CKV_K8S_15,CKV_K8S_21,CKV_K8S_43")
             .output()
             .expect("validate-service runs");

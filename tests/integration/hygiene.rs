@@ -6,11 +6,11 @@ use espresso::cli::{Cache, Database, NodeVersion};
 use espresso::fence;
 use espresso::name::ProjectName;
 use espresso::options::{Choices, Ci, Deploy};
-use espresso::package_json::{self, lockfile_key};
-use espresso::plan::{dependency_variants, npm_dependencies, plan_project};
+use espresso::package_json;
+use espresso::plan::{all_npm_dependencies, plan_project};
 use espresso::project::{ProjectSpec, ResourceSpec};
 use espresso::resource::{Field, ResourceName};
-use espresso::templates::{Bundle, MANIFEST, TEMPLATES, all_bundle_ids, bundle_ids};
+use espresso::templates::{Bundle, MANIFEST, TEMPLATES, all_bundle_ids, bundle_ids, middleware_kinds};
 use include_dir::Dir;
 use std::collections::BTreeSet;
 
@@ -177,24 +177,34 @@ fn every_fence_is_documented() {
 }
 
 #[test]
-fn lockfiles_match_package_json_and_none_is_unused() {
-    let mut used = BTreeSet::new();
-    for choices in dependency_variants() {
-        let bundles: Vec<Bundle> = bundle_ids(&choices).iter().map(|id| Bundle::load(id).unwrap()).collect();
-        let (deps, dev) = npm_dependencies(&bundles).unwrap();
-        used.insert(format!("{}.json", lockfile_key(&deps, &dev)));
-        let plan = plan("orders", &choices);
-        let pkg: serde_json::Value = serde_json::from_str(&plan.get("package.json").unwrap().contents).unwrap();
-        let lock: serde_json::Value = serde_json::from_str(&plan.get("package-lock.json").unwrap().contents).unwrap();
-        let root = &lock["packages"][""];
-        assert_eq!(root["dependencies"], pkg["dependencies"], "{choices:?}");
-        assert_eq!(root["devDependencies"], pkg["devDependencies"], "{choices:?}");
-        assert_eq!(lock["name"], "orders");
-        assert_eq!(root["name"], "orders");
-        assert_eq!(lock["lockfileVersion"], 3);
+fn the_union_lockfile_is_current_and_every_pruned_lockfile_matches_its_package_json() {
+    let union: serde_json::Value = serde_json::from_str(
+        TEMPLATES.get_file(package_json::union_lockfile_path("javascript")).unwrap().contents_utf8().unwrap(),
+    )
+    .unwrap();
+    let (deps, dev) = all_npm_dependencies("javascript").unwrap();
+    let as_json = |d: &std::collections::BTreeMap<String, String>| serde_json::to_value(d).unwrap();
+    assert_eq!(union["packages"][""]["dependencies"], as_json(&deps), "run `cargo run --example update_lockfiles`");
+    assert_eq!(union["packages"][""]["devDependencies"], as_json(&dev), "run `cargo run --example update_lockfiles`");
+
+    let kinds: Vec<String> = middleware_kinds("javascript").unwrap().into_iter().map(|(k, _)| k).collect();
+    for choices in
+        all_choices().into_iter().filter(|c| c.deploy.is_empty() && c.ci.is_empty() && c.node == NodeVersion::V24)
+    {
+        for middleware in [vec![], kinds.clone()] {
+            let mut spec = ProjectSpec::new(ProjectName::parse("orders").unwrap(), choices.clone());
+            spec.middleware = middleware;
+            let plan = plan_project(&spec).unwrap();
+            let pkg: serde_json::Value = serde_json::from_str(&plan.get("package.json").unwrap().contents).unwrap();
+            let lock: serde_json::Value =
+                serde_json::from_str(&plan.get("package-lock.json").unwrap().contents).unwrap();
+            let root = &lock["packages"][""];
+            assert_eq!(root["dependencies"], pkg["dependencies"], "{:?}", spec.middleware);
+            assert_eq!(root["devDependencies"], pkg["devDependencies"]);
+            assert_eq!((lock["name"].as_str(), root["name"].as_str()), (Some("orders"), Some("orders")));
+            assert_eq!(lock["lockfileVersion"], 3);
+            let pruned = lock["packages"].as_object().unwrap().len();
+            assert!(pruned < union["packages"].as_object().unwrap().len() || spec.middleware.len() == kinds.len());
+        }
     }
-    let dir = TEMPLATES.get_dir(package_json::lockfile_dir("javascript")).unwrap();
-    let stored: BTreeSet<String> =
-        dir.files().map(|f| f.path().file_name().unwrap().to_string_lossy().into_owned()).collect();
-    assert_eq!(stored, used, "run `cargo run --example update_lockfiles`");
 }

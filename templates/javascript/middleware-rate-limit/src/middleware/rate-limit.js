@@ -1,0 +1,25 @@
+import { rateLimit } from 'express-rate-limit';
+import { HttpError } from '../errors.js';
+
+/**
+ * Limits each client to RATE_LIMIT_MAX requests per RATE_LIMIT_WINDOW_MS on the API (probes are
+ * not limited). Clients are told their budget in the IETF draft-7 `RateLimit` headers; the
+ * draft-8 format is avoided because it hashes every request. Clients are told by IP address as
+ * Express sees it, so TRUST_PROXY must name the proxies in front of the service.
+ *
+ * The counts live in this process's memory: with several replicas each keeps its own, so the
+ * effective limit is RATE_LIMIT_MAX times the replica count.
+ *
+ * @param {{ RATE_LIMIT_WINDOW_MS: number, RATE_LIMIT_MAX: number }} config
+ */
+export function rateLimiter({ RATE_LIMIT_WINDOW_MS: windowMs, RATE_LIMIT_MAX: limit }) {
+  return rateLimit({
+    windowMs,
+    limit,
+    standardHeaders: 'draft-7',
+    legacyHeaders: false,
+    handler(_req, _res, next) {
+      next(new HttpError(429, 'rate_limited', `Too many requests: at most ${limit} per ${windowMs / 1000} s.`));
+    },
+  });
+}
