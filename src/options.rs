@@ -162,49 +162,43 @@ impl NewOptions {
     }
 }
 
-fn deploy_list(list: &[DeployArg]) -> anyhow::Result<Vec<Deploy>> {
-    if list.contains(&DeployArg::None) {
+/// A comma-separated flag whose `none` value means the empty list and cannot be combined; each
+/// other value maps to a choice (`None` from `map` for the `none` value itself).
+fn choice_list<A: Copy, T: Ord>(
+    flag: &str,
+    what: &str,
+    list: &[A],
+    map: impl Fn(A) -> Option<T>,
+) -> anyhow::Result<Vec<T>> {
+    let mapped: Vec<Option<T>> = list.iter().map(|a| map(*a)).collect();
+    if mapped.iter().any(Option::is_none) {
         if list.len() > 1 {
             return usage(
-                "`--deploy none` cannot be combined with other targets",
-                "use `--deploy none` alone, or list the targets you want",
+                format!("`--{flag} none` cannot be combined with other {what}"),
+                format!("use `--{flag} none` alone, or list the {what} you want"),
             );
         }
         return Ok(Vec::new());
     }
-    let mut out: Vec<Deploy> = list
-        .iter()
-        .map(|d| match d {
-            DeployArg::Docker => Deploy::Docker,
-            DeployArg::Compose => Deploy::Compose,
-            DeployArg::Kubernetes => Deploy::Kubernetes,
-            DeployArg::None => unreachable!("handled above"),
-        })
-        .collect();
+    let mut out: Vec<T> = mapped.into_iter().flatten().collect();
     out.sort();
     out.dedup();
     Ok(out)
 }
 
+fn deploy_list(list: &[DeployArg]) -> anyhow::Result<Vec<Deploy>> {
+    choice_list("deploy", "targets", list, |d| match d {
+        DeployArg::Docker => Some(Deploy::Docker),
+        DeployArg::Compose => Some(Deploy::Compose),
+        DeployArg::Kubernetes => Some(Deploy::Kubernetes),
+        DeployArg::None => None,
+    })
+}
+
 fn ci_list(list: &[CiArg]) -> anyhow::Result<Vec<Ci>> {
-    if list.contains(&CiArg::None) {
-        if list.len() > 1 {
-            return usage(
-                "`--ci none` cannot be combined with other pipelines",
-                "use `--ci none` alone, or list the pipelines you want",
-            );
-        }
-        return Ok(Vec::new());
-    }
-    let mut out: Vec<Ci> = list
-        .iter()
-        .map(|c| match c {
-            CiArg::Github => Ci::Github,
-            CiArg::Gitlab => Ci::Gitlab,
-            CiArg::None => unreachable!("handled above"),
-        })
-        .collect();
-    out.sort();
-    out.dedup();
-    Ok(out)
+    choice_list("ci", "pipelines", list, |c| match c {
+        CiArg::Github => Some(Ci::Github),
+        CiArg::Gitlab => Some(Ci::Gitlab),
+        CiArg::None => None,
+    })
 }
