@@ -8,7 +8,7 @@
 //! originals in memory, restores them all if any step fails, and writes `espresso.toml` last.
 
 use crate::fence;
-use crate::plan::{Plan, Scope, plan_with};
+use crate::plan::{Scope, plan_with};
 use crate::project::{Project, ProjectSpec};
 use crate::project_file::{self, FILE};
 use crate::render::Renderer;
@@ -222,21 +222,21 @@ pub fn plan_changes(project: &mut Project, new_spec: &ProjectSpec, force: bool) 
     if !conflicts.is_empty() {
         return Err(Conflicts(conflicts).into());
     }
-    let record = record_change(project, new_spec, &new, &changes, &kept)?;
+    let record = record_change(project, new_spec, &changes, &kept)?;
     Ok(ChangeSet { root: root.clone(), changes, kept, record })
 }
 
 /// Edits `espresso.toml` with toml_edit (comments and layout survive): the resources and the
 /// digest of every file written; files deleted or handed over to the user leave the record.
 fn record_change(
-    project: &Project,
+    project: &mut Project,
     spec: &ProjectSpec,
-    new: &Plan,
     changes: &[Change],
     kept: &[String],
 ) -> anyhow::Result<Change> {
     let before = read(&project.root, FILE)?.context("espresso.toml disappeared")?;
-    let mut doc = project.doc.clone();
+    // The project is done with its document: edit it in place rather than copying it.
+    let mut doc = std::mem::take(&mut project.doc);
     if spec.resources.is_empty() {
         doc.remove("resources");
     } else {
@@ -274,7 +274,6 @@ fn record_change(
         *record.decor_mut() = d;
     }
     files.insert("sha256", Item::Value(record));
-    debug_assert!(changes.iter().all(|c| c.after.is_none() || new.get(&c.path).is_some()));
     let after = doc.to_string();
     // Freeing a large toml_edit tree item by item costs as much as parsing it; the process ends
     // right after this command, so the memory is handed back to the OS instead.

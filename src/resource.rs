@@ -422,7 +422,6 @@ pub struct ResourceContext {
     /// A complete valid create body, and a second one whose unique values differ.
     pub example_json: String,
     pub other_example_json: String,
-    pub has_unique: bool,
 }
 
 impl ResourceContext {
@@ -434,7 +433,6 @@ impl ResourceContext {
             fields: Vec::new(),
             example_json: "{}".into(),
             other_example_json: "{}".into(),
-            has_unique: false,
         }
     }
 
@@ -464,7 +462,6 @@ impl ResourceContext {
         Self {
             names: names.clone(),
             migration: format!("{migration:04}"),
-            has_unique: fields.iter().any(|f| f.unique),
             fields: out,
             example_json: Value::Object(example).to_string(),
             other_example_json: Value::Object(other).to_string(),
