@@ -38,6 +38,7 @@ fn project(dir: &Path, resources: usize) {
             name: ResourceName::parse(&format!("thing{i}")).unwrap(),
             fields,
             migration: i as u32 + 1,
+            protected: false,
         });
     }
     write_new(&plan_project(&spec).unwrap(), dir, TargetState::Missing).unwrap();

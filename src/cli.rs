@@ -16,6 +16,7 @@ Examples:
   espresso remove resource order-item
   espresso list middleware
   espresso add middleware request-timeout
+  espresso add middleware auth-jwt --protect order-item
 
 Exit status: 0 success, 1 failure, 2 usage error (nothing was written).";
 
@@ -80,6 +81,9 @@ pub enum ListCommand {
 pub struct MiddlewareArgs {
     /// Middleware kind (see `espresso list middleware`)
     pub kind: String,
+    /// With `auth-jwt`: a resource to protect (repeat for several)
+    #[arg(long = "protect", value_name = "RESOURCE")]
+    pub protect: Vec<String>,
     #[command(flatten)]
     pub flags: ChangeFlags,
 }
@@ -129,6 +133,9 @@ pub struct AddResourceArgs {
     /// A field: name[:type[:modifier...]] (see below); at least one
     #[arg(long = "field", value_name = "FIELD")]
     pub fields: Vec<String>,
+    /// Put the resource behind `auth-jwt` (the project must have it)
+    #[arg(long)]
+    pub protect: bool,
     #[command(flatten)]
     pub flags: ChangeFlags,
 }

@@ -129,6 +129,9 @@ fn list_middleware(cwd: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The middleware kind that `--protect` refers to.
+const AUTH: &str = "auth-jwt";
+
 /// `espresso add middleware` / `remove middleware`: the kind in or out of the spec, applied as a change.
 fn change_middleware(args: MiddlewareArgs, add: bool, cwd: &Path, reporter: &Reporter) -> anyhow::Result<()> {
     let mut project = project::Project::find(cwd)?;
@@ -141,7 +144,30 @@ fn change_middleware(args: MiddlewareArgs, add: bool, cwd: &Path, reporter: &Rep
         );
     }
     let present = project.spec.middleware.contains(&args.kind);
+    let protect_allowed = add && args.kind == AUTH;
+    if !args.protect.is_empty() && !protect_allowed {
+        return error::usage(
+            "`--protect` goes with `espresso add middleware auth-jwt`",
+            "protect a later resource with `espresso add resource <name> --protect`",
+        );
+    }
     let mut spec = project.spec.clone();
+    for wanted in &args.protect {
+        let wanted = resource::ResourceName::parse(wanted)?;
+        match spec.resources.iter_mut().find(|r| r.name.plural_kebab == wanted.plural_kebab) {
+            Some(r) => r.protected = true,
+            None => {
+                return error::usage(
+                    format!("resource `{}` does not exist", wanted.name),
+                    "`--protect` names resources of the project; add them with `espresso add resource`",
+                );
+            }
+        }
+    }
+    if !add && args.kind == AUTH {
+        // Without authentication nothing can stay protected: removing it undoes the protection too.
+        spec.resources.iter_mut().for_each(|r| r.protected = false);
+    }
     match (add, present) {
         (true, true) => {
             return error::usage(
@@ -191,9 +217,15 @@ pub fn add_resource(args: AddResourceArgs, cwd: &Path, reporter: &Reporter) -> a
             ),
         );
     }
+    if args.protect && !project.spec.middleware.iter().any(|m| m == AUTH) {
+        return error::usage(
+            format!("`--protect` needs the `{AUTH}` middleware, which the project does not have"),
+            format!("add it first: `espresso add middleware {AUTH}`"),
+        );
+    }
     let migration = project.spec.resources.iter().map(|r| r.migration).max().unwrap_or(0) + 1;
     let mut spec = project.spec.clone();
-    spec.resources.push(project::ResourceSpec { name, fields, migration });
+    spec.resources.push(project::ResourceSpec { name, fields, migration, protected: args.protect });
     let changes = change::plan_changes(&mut project, &spec, args.flags.force)?;
     finish(&changes, &args.flags, reporter)
 }

@@ -120,9 +120,9 @@ pub fn plan_with(spec: &ProjectSpec, scope: Scope, renderer: &mut Renderer) -> a
         .iter()
         .map(|r| {
             if in_scope(&r.name.name) {
-                ResourceContext::new(&r.name, &r.fields, r.migration)
+                ResourceContext::new(&r.name, &r.fields, r.migration, r.protected)
             } else {
-                ResourceContext::names_only(&r.name, r.migration)
+                ResourceContext::names_only(&r.name, r.migration, r.protected)
             }
         })
         .collect();

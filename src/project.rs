@@ -17,6 +17,8 @@ pub struct ResourceSpec {
     pub fields: Vec<Field>,
     /// Number of its migration file (`0003_create_orders.sql`), fixed when the resource is added.
     pub migration: u32,
+    /// Behind `auth-jwt`: every request authenticated, writes need the writer role.
+    pub protected: bool,
 }
 
 /// Everything that determines a project's generated files.
@@ -163,10 +165,12 @@ fn read_spec(doc: &DocumentMut) -> anyhow::Result<ProjectSpec> {
                 .get("migration")
                 .and_then(Item::as_integer)
                 .with_context(|| format!("resource `{raw}` has no `migration` number"))?;
+            let protected = t.get("protected").and_then(Item::as_bool).unwrap_or(false);
             resources.push(ResourceSpec {
                 name,
                 fields,
                 migration: u32::try_from(migration).context("`migration` is out of range")?,
+                protected,
             });
         }
     }

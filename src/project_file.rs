@@ -101,5 +101,8 @@ pub fn resource_table(r: &crate::project::ResourceSpec) -> Table {
     let specs: Vec<String> = r.fields.iter().map(|f| f.spec()).collect();
     t.insert("fields", value(array(specs.iter().map(String::as_str))));
     t.insert("migration", value(i64::from(r.migration)));
+    if r.protected {
+        t.insert("protected", value(true));
+    }
     t
 }

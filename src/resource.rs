@@ -422,12 +422,15 @@ pub struct ResourceContext {
     /// A complete valid create body, and a second one whose unique values differ.
     pub example_json: String,
     pub other_example_json: String,
+    /// Behind authentication (`auth-jwt`).
+    pub protected: bool,
 }
 
 impl ResourceContext {
     /// Names only: enough for registrations, for a resource whose own files are not rendered.
-    pub fn names_only(names: &ResourceName, migration: u32) -> Self {
+    pub fn names_only(names: &ResourceName, migration: u32, protected: bool) -> Self {
         Self {
+            protected,
             names: names.clone(),
             migration: format!("{migration:04}"),
             fields: Vec::new(),
@@ -436,7 +439,7 @@ impl ResourceContext {
         }
     }
 
-    pub fn new(names: &ResourceName, fields: &[Field], migration: u32) -> Self {
+    pub fn new(names: &ResourceName, fields: &[Field], migration: u32, protected: bool) -> Self {
         let mut example = serde_json::Map::new();
         let mut other = serde_json::Map::new();
         let mut out = Vec::with_capacity(fields.len());
@@ -462,6 +465,7 @@ impl ResourceContext {
         Self {
             names: names.clone(),
             migration: format!("{migration:04}"),
+            protected,
             fields: out,
             example_json: Value::Object(example).to_string(),
             other_example_json: Value::Object(other).to_string(),

@@ -258,7 +258,12 @@ fn a_failure_while_applying_restores_every_file() {
     let mut project = Project::load(&root).unwrap();
     let mut spec = project.spec.clone();
     let fields = ["title", "sku:string:unique"].iter().map(|f| Field::parse(f).unwrap()).collect();
-    spec.resources.push(ResourceSpec { name: ResourceName::parse("order-item").unwrap(), fields, migration: 1 });
+    spec.resources.push(ResourceSpec {
+        name: ResourceName::parse("order-item").unwrap(),
+        fields,
+        migration: 1,
+        protected: false,
+    });
     let changes = plan_changes(&mut project, &spec, false).unwrap();
     // Injected failure: a directory now stands where the last new file must go.
     let last = changes.changes.iter().rev().find(|c| c.before.is_none()).unwrap();
@@ -320,4 +325,32 @@ fn a_readme_the_user_edited_keeps_their_text_when_middleware_adds_configuration(
     assert!(text.contains("On call: team orders.") && text.contains("| `API_KEYS` |"), "{text}");
     in_shop(&sb, &["remove", "middleware", "api-key", "-q"]).success();
     assert_eq!(fs::read_to_string(&readme).unwrap(), mine);
+}
+
+#[test]
+fn auth_jwt_protects_the_chosen_resources_and_its_removal_unprotects_them() {
+    let sb = project(&[]);
+    in_shop(&sb, &add_args(&["-q"])).success();
+    in_shop(&sb, &["add", "resource", "customer", "--field", "name", "-q"]).success();
+    let before = sb.snapshot("shop");
+    in_shop(&sb, &["add", "resource", "invoice", "--field", "total:number", "--protect"]).code(2).stderr(
+        predicate::str::contains("`--protect` needs the `auth-jwt` middleware")
+            .and(predicate::str::contains("espresso add middleware auth-jwt")),
+    );
+    in_shop(&sb, &["add", "middleware", "auth-jwt", "--protect", "invoice"])
+        .code(2)
+        .stderr(predicate::str::contains("resource `invoice` does not exist"));
+    in_shop(&sb, &["add", "middleware", "compression", "--protect", "customer"])
+        .code(2)
+        .stderr(predicate::str::contains("`--protect` goes with"));
+    assert_eq!(sb.snapshot("shop"), before);
+
+    in_shop(&sb, &["add", "middleware", "auth-jwt", "--protect", "order-item", "-q"]).success();
+    let router = |name: &str| fs::read_to_string(sb.path().join(format!("shop/src/routes/{name}.router.js"))).unwrap();
+    assert!(router("order-items").contains("router.use(authenticate(config));"));
+    assert!(router("order-items").contains("router.post('/', write, controller.create);"));
+    assert!(!router("customers").contains("authenticate"));
+    assert!(fs::read_to_string(sb.path().join("shop/espresso.toml")).unwrap().contains("protected = true"));
+    in_shop(&sb, &["remove", "middleware", "auth-jwt", "-q"]).success();
+    assert_eq!(tree_diff(&before, &sb.snapshot("shop")), "");
 }

@@ -244,12 +244,15 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
             "default" => &["api-key", "request-timeout"],
             "postgres-redis-both-ci" => &["request-timeout", "compression", "rate-limit"],
             "redis" => &["compression"],
+            "postgres" => &["auth-jwt"],
             _ => &[],
         };
         for kind in middleware {
-            espresso_in(&sb.path().join(&project), &["add", "middleware", kind]);
+            let protect: &[&str] = if *kind == "auth-jwt" { &["--protect", "order-item"] } else { &[] };
+            espresso_in(&sb.path().join(&project), &[&["add", "middleware", kind][..], protect].concat());
         }
         let protected = middleware.contains(&"api-key");
+        let jwt = middleware.contains(&"auth-jwt");
         let mut only = checks_for(v.args).to_owned();
         if checkov {
             only.push_str(",checkov");
@@ -266,13 +269,23 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
                 "VALIDATE_EXTRA_PROBES",
                 match (with_resources, protected) {
                     (true, true) => "/api/v1/nope=401 /openapi.json=200 /api/v1/order-items=401",
+                    (true, false) if jwt => {
+                        "/api/v1/nope=404 /openapi.json=200 /api/v1/order-items=401 /api/v1/customers=200"
+                    }
                     (true, false) => {
                         "/api/v1/nope=404 /openapi.json=200 /api/v1/order-items=200 /api/v1/customers/not-a-uuid=404"
                     }
                     (false, _) => "/api/v1/nope=404 /openapi.json=200",
                 },
             )
-            .env("VALIDATE_START_ENV", if protected { "API_KEYS=e2e-key" } else { "" })
+            .env(
+                "VALIDATE_START_ENV",
+                match (protected, jwt) {
+                    (true, _) => "API_KEYS=e2e-key",
+                    (_, true) => "JWT_SECRET=an-e2e-secret-of-at-least-thirty-two-characters",
+                    _ => "",
+                },
+            )
             .env("VALIDATE_CHECKOV_SKIP", "CKV_K8S_15,CKV_K8S_21,CKV_K8S_43")
             .output()
             .expect("validate-service runs");

@@ -107,6 +107,7 @@ fn every_supported_combination_plans_with_valid_fences() {
         .map(|f| Field::parse(f).unwrap())
         .collect(),
         migration: 1,
+        protected: false,
     }];
     for choices in combos {
         let mut spec = ProjectSpec::new(ProjectName::parse("orders").unwrap(), choices.clone());

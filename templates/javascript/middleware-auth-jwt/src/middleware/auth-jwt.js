@@ -1,0 +1,46 @@
+import { jwtVerify } from 'jose';
+import { HttpError } from '../errors.js';
+
+/** Shortest JWT_SECRET accepted: HS256 keys shorter than the hash add no strength. */
+const MIN_SECRET_LENGTH = 32;
+
+/**
+ * Requires `Authorization: Bearer <JWT>` signed with JWT_SECRET (HS256 only, so a token cannot
+ * pick a weaker algorithm), checking expiry and, when configured, issuer and audience. The
+ * verified user is `req.user`: `{ id, roles }` from the `sub` and `roles` claims. Failures are
+ * 401 problems with a `WWW-Authenticate` challenge. Without a usable secret (development with
+ * JWT_SECRET unset) every request is refused rather than let through.
+ *
+ * @param {{ JWT_SECRET?: string, JWT_ISSUER?: string, JWT_AUDIENCE?: string }} config
+ */
+export function authenticate({ JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE }) {
+  const key = JWT_SECRET?.length >= MIN_SECRET_LENGTH ? new TextEncoder().encode(JWT_SECRET) : null;
+  const options = { algorithms: ['HS256'], issuer: JWT_ISSUER, audience: JWT_AUDIENCE };
+  return async (req, res, next) => {
+    const [scheme, token] = (req.get('authorization') ?? '').split(' ');
+    if (scheme !== 'Bearer' || !token || !key) {
+      res.set('WWW-Authenticate', 'Bearer');
+      throw new HttpError(401, 'unauthenticated', 'A valid Bearer token is required.');
+    }
+    try {
+      const { payload } = await jwtVerify(token, key, options);
+      req.user = { id: payload.sub, roles: Array.isArray(payload.roles) ? payload.roles : [] };
+    } catch (err) {
+      res.set('WWW-Authenticate', 'Bearer error="invalid_token"');
+      throw new HttpError(401, 'invalid_token', 'The Bearer token is invalid or has expired.', { cause: err });
+    }
+    next();
+  };
+}
+
+/**
+ * Requires the authenticated user to hold at least one of `roles`; otherwise a 403 problem.
+ *
+ * @param {...string} roles
+ */
+export function authorize(...roles) {
+  return (req, _res, next) => {
+    const allowed = roles.some((role) => req.user?.roles.includes(role));
+    next(allowed ? undefined : new HttpError(403, 'forbidden', `This needs the role ${roles.join(' or ')}.`));
+  };
+}

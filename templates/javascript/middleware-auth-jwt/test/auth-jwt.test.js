@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import express from 'express';
+import { SignJWT } from 'jose';
+import request from 'supertest';
+import { authenticate, authorize } from '../src/middleware/auth-jwt.js';
+import { errorHandler } from '../src/middleware/error-handler.js';
+
+const secret = 'a-test-secret-that-is-long-enough-for-hs256';
+const key = new TextEncoder().encode(secret);
+
+function token(claims, { expires = '5m', signingKey = key, issuer } = {}) {
+  const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime(expires);
+  if (issuer) jwt.setIssuer(issuer);
+  return jwt.sign(signingKey);
+}
+
+function app(config = { JWT_SECRET: secret }) {
+  const api = express();
+  api.get('/read', authenticate(config), (req, res) => res.json(req.user));
+  api.post('/write', authenticate(config), authorize('writer'), (_req, res) => res.status(201).end());
+  api.use(errorHandler({ exposeDetails: false }));
+  return api;
+}
+
+describe('JWT authentication and roles', () => {
+  it('refuses a request without a Bearer token with a 401 challenge', async () => {
+    const res = await request(app()).get('/read').expect(401);
+    assert.equal(res.body.code, 'unauthenticated');
+    assert.equal(res.headers['www-authenticate'], 'Bearer');
+  });
+
+  it('refuses tokens that are forged, expired, of the wrong issuer or not HS256', async () => {
+    const forged = await token({ sub: 'u' }, { signingKey: new TextEncoder().encode('another-secret-that-is-long-enough-here') });
+    const expired = await token({ sub: 'u' }, { expires: Math.floor(Date.now() / 1000) - 60 });
+    const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"u"}').toString('base64url')}.`;
+    for (const bad of [forged, expired, unsigned, 'not-a-jwt']) {
+      const res = await request(app()).get('/read').set('Authorization', `Bearer ${bad}`).expect(401);
+      assert.equal(res.body.code, 'invalid_token');
+    }
+    const wrongIssuer = await token({ sub: 'u' }, { issuer: 'someone-else' });
+    await request(app({ JWT_SECRET: secret, JWT_ISSUER: 'us' })).get('/read').set('Authorization', `Bearer ${wrongIssuer}`).expect(401);
+  });
+
+  it('exposes the verified user and checks roles', async () => {
+    const reader = await token({ sub: 'reader-1', roles: ['reader'] });
+    const writer = await token({ sub: 'writer-1', roles: ['writer'] });
+    const res = await request(app()).get('/read').set('Authorization', `Bearer ${reader}`).expect(200);
+    assert.deepEqual(res.body, { id: 'reader-1', roles: ['reader'] });
+    const denied = await request(app()).post('/write').set('Authorization', `Bearer ${reader}`).expect(403);
+    assert.equal(denied.body.code, 'forbidden');
+    await request(app()).post('/write').set('Authorization', `Bearer ${writer}`).expect(201);
+  });
+
+  it('refuses everything when JWT_SECRET is missing or too short', async () => {
+    const valid = await token({ sub: 'u', roles: ['writer'] });
+    for (const config of [{}, { JWT_SECRET: 'short' }]) {
+      await request(app(config)).get('/read').set('Authorization', `Bearer ${valid}`).expect(401);
+    }
+  });
+});
