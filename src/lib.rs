@@ -144,6 +144,20 @@ fn change_middleware(args: MiddlewareArgs, add: bool, cwd: &Path, reporter: &Rep
         );
     }
     let present = project.spec.middleware.contains(&args.kind);
+    let meta = kinds.iter().find(|(k, _)| *k == args.kind).and_then(|(_, b)| b.manifest.middleware.as_ref());
+    if let Some(needed) = meta.and_then(|m| m.requires_cache.as_deref())
+        && add
+        && options::cache_str(project.spec.choices.cache) != needed
+    {
+        return error::usage(
+            format!(
+                "middleware `{}` needs the project's cache to be `{needed}`, and it is `{}`",
+                args.kind,
+                options::cache_str(project.spec.choices.cache)
+            ),
+            format!("create projects that cache with `espresso new <name> --cache {needed}`"),
+        );
+    }
     let protect_allowed = add && args.kind == AUTH;
     if !args.protect.is_empty() && !protect_allowed {
         return error::usage(

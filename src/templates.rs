@@ -49,6 +49,8 @@ pub struct MiddlewareMeta {
     pub summary: String,
     /// Order in the chain among optional middleware (lower runs first); see `src/app.js`.
     pub position: u32,
+    /// The `--cache` choice the middleware needs (`redis`), if any.
+    pub requires_cache: Option<String>,
 }
 
 /// Prefix of middleware bundle folders inside a language set.

@@ -354,3 +354,24 @@ fn auth_jwt_protects_the_chosen_resources_and_its_removal_unprotects_them() {
     in_shop(&sb, &["remove", "middleware", "auth-jwt", "-q"]).success();
     assert_eq!(tree_diff(&before, &sb.snapshot("shop")), "");
 }
+
+#[test]
+fn the_cache_middleware_needs_a_redis_project() {
+    let sb = project(&[]);
+    let before = sb.snapshot("shop");
+    in_shop(&sb, &["add", "middleware", "cache"]).code(2).stderr(
+        predicate::str::contains("needs the project's cache to be `redis`")
+            .and(predicate::str::contains("--cache redis")),
+    );
+    assert_eq!(sb.snapshot("shop"), before);
+
+    let sb = project(&["--cache", "redis"]);
+    let before = sb.snapshot("shop");
+    in_shop(&sb, &add_args(&["-q"])).success();
+    in_shop(&sb, &["add", "middleware", "cache", "-q"]).success();
+    let app = fs::read_to_string(sb.path().join("shop/src/app.js")).unwrap();
+    assert!(app.contains("app.use('/api/v1', responseCache(config, dependencies.redis?.client));"));
+    in_shop(&sb, &["remove", "middleware", "cache", "-q"]).success();
+    in_shop(&sb, &["remove", "resource", "order-item", "-q"]).success();
+    assert_eq!(tree_diff(&before, &sb.snapshot("shop")), "");
+}

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import express from 'express';
+import request from 'supertest';
+import { responseCache } from '../src/middleware/response-cache.js';
+
+/** A Map behind the few node-redis calls the cache makes. */
+function fakeRedis() {
+  const data = new Map();
+  return {
+    isReady: true,
+    data,
+    async get(key) {
+      return data.get(key) ?? null;
+    },
+    async set(key, value) {
+      data.set(key, value);
+    },
+    async incr(key) {
+      data.set(key, String(Number(data.get(key) ?? 0) + 1));
+    },
+  };
+}
+
+/** An API whose answers count how often the handler really ran. */
+function api(client) {
+  let calls = 0;
+  const app = express();
+  app.use(express.json());
+  app.use('/api/v1', responseCache({ CACHE_TTL_SECONDS: 60 }, client));
+  app.get('/api/v1/things', (_req, res) => res.json({ calls: ++calls }));
+  app.post('/api/v1/things', (_req, res) => res.status(201).json({ created: true }));
+  app.get('/api/v1/others', (_req, res) => res.json({ calls: ++calls }));
+  return app;
+}
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('response cache', () => {
+  it('serves repeated GETs from the cache', async () => {
+    const app = api(fakeRedis());
+    const first = await request(app).get('/api/v1/things').expect(200);
+    await settle();
+    const second = await request(app).get('/api/v1/things').expect(200);
+    assert.equal(first.headers['x-cache'], 'MISS');
+    assert.equal(second.headers['x-cache'], 'HIT');
+    assert.deepEqual(second.body, first.body);
+  });
+
+  it('invalidates a resource on a write, and only that resource', async () => {
+    const app = api(fakeRedis());
+    await request(app).get('/api/v1/things');
+    await request(app).get('/api/v1/others');
+    await settle();
+    await request(app).post('/api/v1/things').send({}).expect(201);
+    await settle();
+    assert.equal((await request(app).get('/api/v1/things')).headers['x-cache'], 'MISS');
+    assert.equal((await request(app).get('/api/v1/others')).headers['x-cache'], 'HIT');
+  });
+
+  it('steps aside without Redis, or when the client asks for no-cache', async () => {
+    const app = api(undefined);
+    const res = await request(app).get('/api/v1/things').expect(200);
+    assert.equal(res.headers['x-cache'], undefined);
+    const cached = api(fakeRedis());
+    const first = await request(cached).get('/api/v1/things');
+    await settle();
+    const fresh = await request(cached).get('/api/v1/things').set('Cache-Control', 'no-cache');
+    assert.equal(fresh.headers['x-cache'], undefined);
+    assert.equal(fresh.body.calls, first.body.calls + 1, 'the handler ran');
+  });
+});
+
+// Against a real server when REDIS_URL is set (espresso's own end-to-end tests set it).
+describe('response cache with Redis (integration)', { skip: !process.env.REDIS_URL && 'REDIS_URL is not set' }, () => {
+  let client;
+  after(async () => client?.close());
+
+  it('caches and invalidates through Redis', async () => {
+    const { createClient } = await import('redis');
+    client = createClient({ url: process.env.REDIS_URL });
+    await client.connect();
+    await client.del('cache:version:things');
+    const app = api(client);
+    await request(app).get('/api/v1/things?probe=' + process.pid);
+    await settle();
+    assert.equal((await request(app).get('/api/v1/things?probe=' + process.pid)).headers['x-cache'], 'HIT');
+    await request(app).post('/api/v1/things').send({});
+    await settle();
+    assert.equal((await request(app).get('/api/v1/things?probe=' + process.pid)).headers['x-cache'], 'MISS');
+  });
+});
