@@ -1,5 +1,6 @@
 import { rateLimit } from 'express-rate-limit';
 import { HttpError } from '../errors.js';
+import { RedisStore } from './rate-limit-store.js';
 
 /**
  * Limits each client to RATE_LIMIT_MAX requests per RATE_LIMIT_WINDOW_MS on the API (probes are
@@ -7,15 +8,19 @@ import { HttpError } from '../errors.js';
  * draft-8 format is avoided because it hashes every request. Clients are told by IP address as
  * Express sees it, so TRUST_PROXY must name the proxies in front of the service.
  *
- * The counts live in this process's memory: with several replicas each keeps its own, so the
- * effective limit is RATE_LIMIT_MAX times the replica count.
+ * With a Redis client the counts are shared by every replica; without one they live in this
+ * process's memory, and the effective limit is RATE_LIMIT_MAX times the replica count. When Redis
+ * fails, requests are let through (`passOnStoreError`) rather than refused.
  *
  * @param {{ RATE_LIMIT_WINDOW_MS: number, RATE_LIMIT_MAX: number }} config
+ * @param {import('redis').RedisClientType} [client] node-redis client of the project's Redis
  */
-export function rateLimiter({ RATE_LIMIT_WINDOW_MS: windowMs, RATE_LIMIT_MAX: limit }) {
+export function rateLimiter({ RATE_LIMIT_WINDOW_MS: windowMs, RATE_LIMIT_MAX: limit }, client) {
   return rateLimit({
     windowMs,
     limit,
+    store: client ? new RedisStore(client) : undefined,
+    passOnStoreError: true,
     standardHeaders: 'draft-7',
     legacyHeaders: false,
     handler(_req, _res, next) {
