@@ -243,7 +243,7 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
         let middleware: &[&str] = match v.name {
             "default" => &["api-key", "request-timeout"],
             "postgres-redis-both-ci" => &["request-timeout", "compression", "rate-limit", "cache"],
-            "redis" => &["compression"],
+            "redis" => &["compression", "rate-limit"],
             "postgres" => &["auth-jwt"],
             _ => &[],
         };
