@@ -20,6 +20,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use toml_edit::{ArrayOfTables, Item};
 
+const LOCKFILE: &str = "package-lock.json";
+
 /// One file to write or delete.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
@@ -48,6 +50,8 @@ pub struct ChangeSet {
     pub changes: Vec<Change>,
     /// Generated files the user edited that espresso no longer needs: reported and kept.
     pub kept: Vec<String>,
+    /// Things the user should do after the change (a lockfile they manage themselves).
+    pub advice: Vec<String>,
     /// `espresso.toml` before and after.
     pub record: Change,
 }
@@ -161,6 +165,7 @@ pub fn plan_changes(project: &mut Project, new_spec: &ProjectSpec, force: bool) 
     let root = &project.root.clone();
     let mut changes = Vec::new();
     let mut kept = Vec::new();
+    let mut advice = Vec::new();
     let mut conflicts = Vec::new();
 
     let mut paths: Vec<&str> =
@@ -199,6 +204,10 @@ pub fn plan_changes(project: &mut Project, new_spec: &ProjectSpec, force: bool) 
                     kept.push(path.to_owned());
                 }
             }
+            // A lockfile npm rewrote is npm's to update: a merged tree could be inconsistent.
+            (Some(o), Some(_), Some(c)) if path == LOCKFILE && unix(c) != o.contents && !force => {
+                advice.push(format!("{LOCKFILE} was changed by npm since espresso wrote it; run `npm install` to bring it in line with package.json"));
+            }
             (Some(o), Some(n), Some(c)) => {
                 let after = if unix(c) == o.contents {
                     Some(n.contents.clone())
@@ -223,7 +232,7 @@ pub fn plan_changes(project: &mut Project, new_spec: &ProjectSpec, force: bool) 
         return Err(Conflicts(conflicts).into());
     }
     let record = record_change(project, new_spec, &changes, &kept)?;
-    Ok(ChangeSet { root: root.clone(), changes, kept, record })
+    Ok(ChangeSet { root: root.clone(), changes, kept, advice, record })
 }
 
 /// Edits `espresso.toml` with toml_edit (comments and layout survive): the resources and the

@@ -274,6 +274,9 @@ fn finish(changes: &change::ChangeSet, flags: &ChangeFlags, reporter: &Reporter)
     for path in &changes.kept {
         reporter.status("keep", &format!("{path} (you changed it; espresso no longer needs it)"));
     }
+    for advice in &changes.advice {
+        reporter.status("note", advice);
+    }
     Ok(())
 }
 

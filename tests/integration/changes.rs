@@ -375,3 +375,21 @@ fn the_cache_middleware_needs_a_redis_project() {
     in_shop(&sb, &["remove", "resource", "order-item", "-q"]).success();
     assert_eq!(tree_diff(&before, &sb.snapshot("shop")), "");
 }
+
+#[test]
+fn a_lockfile_npm_rewrote_is_left_to_npm_with_advice() {
+    let sb = project(&[]);
+    let lock = sb.path().join("shop/package-lock.json");
+    let mine = fs::read_to_string(&lock).unwrap().replacen(
+        "\"lockfileVersion\": 3",
+        "\"lockfileVersion\": 3,\n  \"requires\": true",
+        1,
+    );
+    fs::write(&lock, &mine).unwrap();
+    in_shop(&sb, &["add", "middleware", "compression"]).success().stderr(
+        predicate::str::contains("note   package-lock.json was changed by npm")
+            .and(predicate::str::contains("run `npm install`")),
+    );
+    assert_eq!(fs::read_to_string(&lock).unwrap(), mine);
+    assert!(fs::read_to_string(sb.path().join("shop/package.json")).unwrap().contains("\"compression\""));
+}

@@ -245,6 +245,7 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
             "postgres-redis-both-ci" => &["request-timeout", "compression", "rate-limit", "cache"],
             "redis" => &["compression", "rate-limit"],
             "postgres" => &["auth-jwt"],
+            "docker-gitlab-node26" => &["circuit-breaker", "request-timeout"],
             _ => &[],
         };
         for kind in middleware {
