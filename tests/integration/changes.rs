@@ -393,3 +393,20 @@ fn a_lockfile_npm_rewrote_is_left_to_npm_with_advice() {
     assert_eq!(fs::read_to_string(&lock).unwrap(), mine);
     assert!(fs::read_to_string(sb.path().join("shop/package.json")).unwrap().contains("\"compression\""));
 }
+
+#[test]
+fn a_compose_file_the_user_extended_takes_new_configuration() {
+    let sb = project(&[]);
+    let compose = sb.path().join("shop/compose.yaml");
+    let mine = format!(
+        "{}\n  mailpit:\n    image: axllent/mailpit:v1.27\n",
+        fs::read_to_string(&compose).unwrap().trim_end_matches('\n')
+    );
+    let mine = mine.replace("\n  mailpit:", "\n\n  mailpit:");
+    fs::write(&compose, &mine).unwrap();
+    in_shop(&sb, &["add", "middleware", "rate-limit", "-q"]).success();
+    let text = fs::read_to_string(&compose).unwrap();
+    assert!(text.contains("RATE_LIMIT_MAX: \"300\"") && text.contains("mailpit:"), "{text}");
+    in_shop(&sb, &["remove", "middleware", "rate-limit", "-q"]).success();
+    assert_eq!(fs::read_to_string(&compose).unwrap(), mine);
+}
