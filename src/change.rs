@@ -295,10 +295,6 @@ fn string_array(items: &[String]) -> toml_edit::Array {
 }
 
 impl ChangeSet {
-    pub fn is_empty(&self) -> bool {
-        self.changes.is_empty() && self.kept.is_empty()
-    }
-
     /// Every change as a unified diff, `espresso.toml` last.
     pub fn diff(&self) -> String {
         let mut out = String::new();
@@ -310,10 +306,8 @@ impl ChangeSet {
             let old_name = if c.before.is_some() { format!("a/{}", c.path) } else { "/dev/null".into() };
             let new_name = if c.after.is_some() { format!("b/{}", c.path) } else { "/dev/null".into() };
             let diff = TextDiff::from_lines(a, b);
+            // `similar` marks a missing final newline itself.
             out.push_str(&diff.unified_diff().context_radius(3).header(&old_name, &new_name).to_string());
-            if !b.ends_with('\n') && !b.is_empty() || !a.ends_with('\n') && !a.is_empty() {
-                out.push_str("\\ No newline at end of file\n");
-            }
         }
         out
     }

@@ -98,17 +98,12 @@ pub struct Scope<'a> {
 
 /// Plans every file of a project with this spec.
 pub fn plan_project(spec: &ProjectSpec) -> anyhow::Result<Plan> {
-    plan_scoped(spec, Scope::default())
+    plan_with(spec, Scope::default(), &mut Renderer::new())
 }
 
 /// Plans the files of a project within `scope`: the files of resources outside it are the same
-/// in any two specs that hold those resources unchanged, so a change need not render them.
-pub fn plan_scoped(spec: &ProjectSpec, scope: Scope) -> anyhow::Result<Plan> {
-    plan_with(spec, scope, &mut Renderer::new())
-}
-
-/// [`plan_scoped`] with a renderer shared between plans (a change plans twice), so that
-/// registrations are rendered once per resource.
+/// in any two specs that hold those resources unchanged, so a change need not render them. A
+/// change plans twice with one renderer, so registrations are rendered once per resource.
 pub fn plan_with(spec: &ProjectSpec, scope: Scope, renderer: &mut Renderer) -> anyhow::Result<Plan> {
     let (name, choices) = (&spec.name, &spec.choices);
     let bundles: Vec<Bundle> =
