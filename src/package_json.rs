@@ -37,8 +37,27 @@ pub fn to_npm_json(v: &Value) -> String {
     s
 }
 
+type LockKey = (String, String, Deps, Deps);
+
+thread_local! {
+    /// The last lockfile made: a change plans the project twice, usually with the same dependencies.
+    static LAST_LOCKFILE: std::cell::RefCell<Option<(LockKey, String)>> = const { std::cell::RefCell::new(None) };
+}
+
 /// The lockfile for this dependency set: the union lockfile pruned to it, named for the project.
 pub fn lockfile(language: &str, project: &str, deps: &Deps, dev: &Deps) -> anyhow::Result<String> {
+    let key: LockKey = (language.to_owned(), project.to_owned(), deps.clone(), dev.clone());
+    if let Some(text) =
+        LAST_LOCKFILE.with_borrow(|last| last.as_ref().filter(|(k, _)| *k == key).map(|(_, t)| t.clone()))
+    {
+        return Ok(text);
+    }
+    let text = prune_union(language, project, deps, dev)?;
+    LAST_LOCKFILE.set(Some((key, text.clone())));
+    Ok(text)
+}
+
+fn prune_union(language: &str, project: &str, deps: &Deps, dev: &Deps) -> anyhow::Result<String> {
     let path = union_lockfile_path(language);
     let union = TEMPLATES
         .get_file(&path)
