@@ -8,7 +8,7 @@
 //! originals in memory, restores them all if any step fails, and writes `espresso.toml` last.
 
 use crate::fence;
-use crate::plan::{Scope, plan_with};
+use crate::plan::{SCHEMA_FILE, Scope, plan_with, schema_for};
 use crate::project::{Project, ProjectSpec};
 use crate::project_file::{self, FILE};
 use crate::render::Renderer;
@@ -31,6 +31,10 @@ pub struct Change {
     /// What it becomes (`None`: deleted).
     pub after: Option<String>,
     pub executable: bool,
+    /// Digest of what espresso rendered for the file, recorded in `espresso.toml`: `after` may
+    /// also hold the user's lines (a fence refilled in their file), and a later change must
+    /// still see their edit.
+    pub rendered: Option<String>,
 }
 
 impl Change {
@@ -146,8 +150,58 @@ fn json_merge(base: &str, ours: &str, theirs: &str) -> Option<String> {
     Some(text)
 }
 
+/// How a change treats the project's files.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ChangeOptions<'a> {
+    /// Overwrite files the user changed.
+    pub force: bool,
+    /// The project's `config.schema.json` as it should be (`espresso config add`), instead of
+    /// what is on disk.
+    pub schema: Option<&'a str>,
+    /// Re-render every file whose rendering differs from what espresso last wrote, not only the
+    /// files the two specs render differently (`espresso sync`).
+    pub sync: bool,
+}
+
 /// Plans the change from the project's current spec to `new_spec`.
 pub fn plan_changes(project: &mut Project, new_spec: &ProjectSpec, force: bool) -> anyhow::Result<ChangeSet> {
+    plan_changes_with(project, new_spec, ChangeOptions { force, ..ChangeOptions::default() })
+}
+
+/// The schema every derived file is rendered from: the bundles' declarations for `new_spec`
+/// merged with what the user changed in the project's own document (variables added with
+/// `espresso config add` or by hand). `None` when the user changed nothing.
+fn effective_schema(
+    project: &Project,
+    new_spec: &ProjectSpec,
+    own: Option<&str>,
+    renderer: &Renderer,
+) -> anyhow::Result<Option<String>> {
+    let disk = match own {
+        Some(text) => Some(text.to_owned()),
+        None => read(&project.root, SCHEMA_FILE)?.map(|t| unix(&t).into_owned()),
+    };
+    let Some(disk) = disk else { return Ok(None) };
+    let old = schema_for(&project.spec, renderer)?;
+    if disk == old {
+        return Ok(None);
+    }
+    serde_json::from_str::<Value>(&disk)
+        .with_context(|| format!("`{SCHEMA_FILE}` is not valid JSON\nfix it, or restore it from version control"))?;
+    let new = schema_for(new_spec, renderer)?;
+    match json_merge(&old, &disk, &new) {
+        Some(merged) => Ok(Some(merged)),
+        None => Err(Conflicts(vec![format!("{SCHEMA_FILE} (you and espresso changed the same variable)")]).into()),
+    }
+}
+
+/// Plans the change from the project's current spec to `new_spec` with `options`.
+pub fn plan_changes_with(
+    project: &mut Project,
+    new_spec: &ProjectSpec,
+    options: ChangeOptions,
+) -> anyhow::Result<ChangeSet> {
+    let force = options.force;
     // Resources present and identical in both specs render the same files on both sides: only
     // the others need rendering (shared files such as fences and openapi.json are always whole).
     let touched: Vec<&str> = project
@@ -155,13 +209,27 @@ pub fn plan_changes(project: &mut Project, new_spec: &ProjectSpec, force: bool) 
         .resources
         .iter()
         .chain(&new_spec.resources)
-        .filter(|r| !(project.spec.resources.contains(r) && new_spec.resources.contains(r)))
+        .filter(|r| options.sync || !(project.spec.resources.contains(r) && new_spec.resources.contains(r)))
         .map(|r| r.name.name.as_str())
         .collect();
-    let scope = Scope { resources: Some(&touched), without_record: true };
     let mut renderer = Renderer::new();
+    let schema = effective_schema(project, new_spec, options.schema, &renderer)?;
+    let scope = Scope { resources: Some(&touched), without_record: true, schema: None };
     let old = plan_with(&project.spec, scope, &mut renderer)?;
-    let new = plan_with(new_spec, scope, &mut renderer)?;
+    let new = plan_with(new_spec, Scope { schema: schema.as_deref(), ..scope }, &mut renderer)?;
+    let recorded = project_file::parse_manifest(
+        project
+            .doc
+            .get("files")
+            .and_then(|f| f.get("sha256"))
+            .and_then(Item::as_str)
+            .context("espresso.toml has no `[files] sha256` record")?,
+    )?;
+    // What espresso wrote: the old plan's text, or (for files rendered from a schema the user
+    // extended, which the old plan does not know) the digest recorded when it was written.
+    let pristine = |path: &str, old: &str, current: &str| {
+        current == old || recorded.get(path).is_some_and(|d| *d == project_file::hex_digest(current))
+    };
     let root = &project.root.clone();
     let mut changes = Vec::new();
     let mut kept = Vec::new();
@@ -170,53 +238,76 @@ pub fn plan_changes(project: &mut Project, new_spec: &ProjectSpec, force: bool) 
 
     let mut paths: Vec<&str> =
         old.files.iter().chain(&new.files).map(|f| f.path.as_str()).filter(|p| *p != FILE).collect();
+    if options.sync {
+        paths.extend(recorded.keys().map(String::as_str).filter(|p| *p != FILE));
+    }
     paths.sort_unstable();
     paths.dedup();
     for path in paths {
         let (o, n) = (old.get(path), new.get(path));
-        if o.map(|f| &f.contents) == n.map(|f| &f.contents) {
+        if options.sync {
+            // Only what espresso would now write differently from what it wrote last time.
+            let now = n.map(|f| project_file::hex_digest(&f.contents));
+            // (`config add` and `remove` say exactly what the schema becomes.)
+            if now.as_ref() == recorded.get(path) && !(path == SCHEMA_FILE && options.schema.is_some()) {
+                continue;
+            }
+        } else if o.map(|f| &f.contents) == n.map(|f| &f.contents) {
             continue;
         }
         let cur = read(root, path)?;
         let executable = n.or(o).is_some_and(|f| f.executable);
-        let change = |after: Option<String>| Change { path: path.to_owned(), before: cur.clone(), after, executable };
-        match (o, n, cur.as_deref()) {
-            (_, Some(n), None) => {
-                if o.is_some() && !force {
+        let rendered = n.map(|f| project_file::hex_digest(&f.contents));
+        let change = |after: Option<String>| Change {
+            path: path.to_owned(),
+            before: cur.clone(),
+            after,
+            executable,
+            rendered: rendered.clone(),
+        };
+        // The base of merges: what espresso rendered for the old spec (empty for a file it never planned).
+        let base = o.map_or("", |f| f.contents.as_str());
+        match (n, cur.as_deref()) {
+            // The schema rendered from the project's own document already holds the user's edits.
+            (Some(n), Some(_)) if path == SCHEMA_FILE && schema.is_some() => {
+                changes.push(change(Some(n.contents.clone())))
+            }
+            (Some(n), None) => {
+                if recorded.contains_key(path) && !force {
                     conflicts.push(format!("{path} (deleted; espresso needs to update it)"));
                 } else {
                     changes.push(change(Some(n.contents.clone())));
                 }
             }
-            (None, Some(n), Some(c)) if unix(c) == n.contents => {}
-            (None, Some(n), Some(_)) => {
+            (Some(n), Some(c)) if unix(c) == n.contents => {}
+            (Some(n), Some(_)) if o.is_none() && !recorded.contains_key(path) => {
                 if force {
                     changes.push(change(Some(n.contents.clone())));
                 } else {
                     conflicts.push(format!("{path} (exists, and espresso needs to create it)"));
                 }
             }
-            (Some(_), None, None) | (None, None, _) => {}
-            (Some(o), None, Some(c)) => {
-                if unix(c) == o.contents || force {
+            (None, None) => {}
+            (None, Some(c)) => {
+                if pristine(path, base, &unix(c)) || force {
                     changes.push(change(None));
                 } else {
                     kept.push(path.to_owned());
                 }
             }
             // A lockfile npm rewrote is npm's to update: a merged tree could be inconsistent.
-            (Some(o), Some(_), Some(c)) if path == LOCKFILE && unix(c) != o.contents && !force => {
+            (Some(_), Some(c)) if path == LOCKFILE && !pristine(path, base, &unix(c)) && !force => {
                 advice.push(format!("{LOCKFILE} was changed by npm since espresso wrote it; run `npm install` to bring it in line with package.json"));
             }
-            (Some(o), Some(n), Some(c)) => {
-                let after = if unix(c) == o.contents {
+            (Some(n), Some(c)) => {
+                let after = if pristine(path, base, &unix(c)) {
                     Some(n.contents.clone())
-                } else if skeleton(path, &o.contents)? == skeleton(path, &n.contents)?
+                } else if skeleton(path, base)? == skeleton(path, &n.contents)?
                     && !fence::find(path, &n.contents)?.is_empty()
                 {
                     Some(refill_fences(path, c, &n.contents)?)
-                } else if path.ends_with(".json") {
-                    json_merge(&o.contents, &unix(c), &n.contents)
+                } else if path.ends_with(".json") && o.is_some() {
+                    json_merge(base, &unix(c), &n.contents)
                 } else {
                     None
                 };
@@ -231,6 +322,7 @@ pub fn plan_changes(project: &mut Project, new_spec: &ProjectSpec, force: bool) 
     if !conflicts.is_empty() {
         return Err(Conflicts(conflicts).into());
     }
+    changes.retain(|c| c.before != c.after);
     let record = record_change(project, new_spec, &changes, &kept)?;
     Ok(ChangeSet { root: root.clone(), changes, kept, advice, record })
 }
@@ -256,6 +348,21 @@ fn record_change(
         doc.insert("resources", Item::ArrayOfTables(list));
     }
     let table = doc.get_mut("project").and_then(Item::as_table_mut).context("espresso.toml has no [project] table")?;
+    let choices = &spec.choices;
+    for (key, list) in [
+        ("deploy", choices.deploy.iter().map(|d| d.as_str().to_owned()).collect::<Vec<_>>()),
+        ("ci", choices.ci.iter().map(|c| c.as_str().to_owned()).collect()),
+    ] {
+        if table.get(key).and_then(Item::as_array).map(|a| a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>())
+            != Some(list.iter().map(String::as_str).collect())
+        {
+            table.insert(key, toml_edit::value(string_array(&list)));
+        }
+    }
+    let ingress = crate::options::ingress_str(choices.ingress);
+    if table.get("ingress").and_then(Item::as_str) != Some(ingress) {
+        table.insert("ingress", toml_edit::value(ingress));
+    }
     if spec.middleware.is_empty() {
         table.remove("middleware");
     } else {
@@ -268,9 +375,9 @@ fn record_change(
         files.get("sha256").and_then(Item::as_str).context("espresso.toml has no `[files] sha256` record")?,
     )?;
     for c in changes {
-        match &c.after {
-            Some(text) => entries.insert(c.path.clone(), project_file::hex_digest(&unix(text))),
-            None => entries.remove(&c.path),
+        match (&c.after, &c.rendered) {
+            (Some(_), Some(digest)) => entries.insert(c.path.clone(), digest.clone()),
+            _ => entries.remove(&c.path),
         };
     }
     for k in kept {
@@ -287,7 +394,7 @@ fn record_change(
     // Freeing a large toml_edit tree item by item costs as much as parsing it; the process ends
     // right after this command, so the memory is handed back to the OS instead.
     std::mem::forget(doc);
-    Ok(Change { path: FILE.into(), after: Some(after), before: Some(before), executable: false })
+    Ok(Change { path: FILE.into(), after: Some(after), before: Some(before), executable: false, rendered: None })
 }
 
 fn string_array(items: &[String]) -> toml_edit::Array {
@@ -315,7 +422,8 @@ impl ChangeSet {
     /// Applies every change, `espresso.toml` last; on any failure every file is restored.
     pub fn apply(&self, report: &mut dyn FnMut(&str, &str)) -> anyhow::Result<()> {
         let mut undo = Undo::default();
-        let result: anyhow::Result<()> = self.changes.iter().chain(std::iter::once(&self.record)).try_for_each(|c| {
+        let record = std::iter::once(&self.record).filter(|r| r.before != r.after);
+        let result: anyhow::Result<()> = self.changes.iter().chain(record).try_for_each(|c| {
             undo.apply(&self.root, c)?;
             report(c.verb(), &c.path);
             Ok(())

@@ -17,6 +17,10 @@ Examples:
   espresso list middleware
   espresso add middleware request-timeout
   espresso add middleware auth-jwt --protect order-item
+  espresso list deployments
+  espresso add deployment kubernetes --ingress gateway
+  espresso config add PAYMENT_API_KEY --secret --required-in-production --description 'Key of the payment API'
+  espresso sync --dry-run                  after editing config.schema.json by hand
 
 Exit status: 0 success, 1 failure, 2 usage error (nothing was written).";
 
@@ -69,12 +73,78 @@ pub enum Command {
     /// List what can be added
     #[command(subcommand)]
     List(ListCommand),
+    /// Edit config.schema.json, the one source of every environment variable
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Re-render every file derived from config.schema.json and espresso.toml after hand edits
+    Sync(ChangeFlags),
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ListCommand {
     /// Middleware kinds, in chain order, marked when the project has them
     Middleware,
+    /// Deployment targets, marked when the project has them
+    Deployments,
+}
+
+#[derive(Debug, Args)]
+pub struct DeploymentArgs {
+    /// Deployment target (see `espresso list deployments`)
+    pub target: String,
+    /// With `kubernetes`: route with an Ingress (TLS) or a Gateway API HTTPRoute [default: ingress]
+    #[arg(long, value_enum)]
+    pub ingress: Option<Ingress>,
+    #[command(flatten)]
+    pub flags: ChangeFlags,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Declare an environment variable in config.schema.json and re-render every derived file
+    Add(ConfigAddArgs),
+    /// Remove a variable added with `espresso config add` (or by hand)
+    Remove(ConfigRemoveArgs),
+}
+
+/// Types a configuration variable can have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ConfigType {
+    String,
+    Integer,
+    Number,
+    Boolean,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigAddArgs {
+    /// Variable name, SHOUTY_SNAKE_CASE (e.g. PAYMENT_API_URL)
+    pub name: String,
+    /// Its type; the service coerces the environment's text to it
+    #[arg(long = "type", value_enum, default_value_t = ConfigType::String)]
+    pub kind: ConfigType,
+    /// Value when the variable is unset
+    #[arg(long)]
+    pub default: Option<String>,
+    /// Never committed: Kubernetes Secret, secret files, SSM in ECS; no default allowed
+    #[arg(long)]
+    pub secret: bool,
+    /// The service refuses to start in production without it
+    #[arg(long)]
+    pub required_in_production: bool,
+    /// What the variable is for (shown in .env.example and the README)
+    #[arg(long)]
+    pub description: Option<String>,
+    #[command(flatten)]
+    pub flags: ChangeFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct ConfigRemoveArgs {
+    /// Name of the variable
+    pub name: String,
+    #[command(flatten)]
+    pub flags: ChangeFlags,
 }
 
 #[derive(Debug, Args)]
@@ -95,6 +165,8 @@ pub enum AddCommand {
     Resource(AddResourceArgs),
     /// Optional middleware at its place in the chain, with its configuration and tests
     Middleware(MiddlewareArgs),
+    /// Deployment files for a target (see `espresso list deployments`)
+    Deployment(DeploymentArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,6 +175,8 @@ pub enum RemoveCommand {
     Resource(RemoveResourceArgs),
     /// Middleware added with `espresso add middleware`
     Middleware(MiddlewareArgs),
+    /// A deployment target's files
+    Deployment(DeploymentArgs),
 }
 
 const FIELD_HELP: &str = "\
@@ -177,6 +251,10 @@ pub struct NewArgs {
     #[arg(long, value_enum)]
     pub node: Option<NodeVersion>,
 
+    /// Kubernetes routing: an Ingress with TLS, or a Gateway API HTTPRoute [default: ingress]
+    #[arg(long, value_enum)]
+    pub ingress: Option<Ingress>,
+
     /// Accept the defaults for everything not given as a flag; never prompt
     #[arg(short, long)]
     pub yes: bool,
@@ -215,6 +293,16 @@ pub enum CiArg {
     Github,
     Gitlab,
     None,
+}
+
+/// How Kubernetes routes traffic to the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Ingress {
+    /// networking.k8s.io/v1 Ingress with TLS
+    #[default]
+    Ingress,
+    /// Gateway API HTTPRoute attached to the platform's Gateway
+    Gateway,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -40,8 +40,58 @@ pub struct EnvVar {
 }
 
 impl EnvVar {
+    /// A variable declared with `espresso config add`, checked.
+    pub fn from_flags(args: &crate::cli::ConfigAddArgs) -> anyhow::Result<EnvVar> {
+        use crate::cli::ConfigType;
+        use crate::error::usage;
+        let name = &args.name;
+        let valid = name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+            && name.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+        if !valid {
+            return usage(
+                format!("`{name}` is not an environment variable name espresso accepts"),
+                format!(
+                    "use upper-case letters, digits and underscores, starting with a letter: `{}`",
+                    heck::ToShoutySnakeCase::to_shouty_snake_case(name.as_str())
+                ),
+            );
+        }
+        let kind = match args.kind {
+            ConfigType::String => VarType::String,
+            ConfigType::Integer => VarType::Integer,
+            ConfigType::Number => VarType::Number,
+            ConfigType::Boolean => VarType::Boolean,
+        };
+        let default = match &args.default {
+            None => None,
+            Some(_) if args.secret => {
+                return usage(
+                    format!("secret `{name}` cannot have a default"),
+                    "a default would be committed with the code; leave `--default` out and set the value per environment",
+                );
+            }
+            Some(text) => Some(typed_default(name, kind, text)?),
+        };
+        Ok(EnvVar {
+            name: name.clone(),
+            kind,
+            description: args
+                .description
+                .clone()
+                .unwrap_or_else(|| format!("{name} (declared with `espresso config add`).")),
+            default,
+            choices: None,
+            minimum: None,
+            maximum: None,
+            format: None,
+            example: None,
+            secret: args.secret,
+            required_in_production: args.required_in_production,
+        })
+    }
+
     /// The JSON Schema property, keys in a fixed order.
-    fn to_property(&self) -> Value {
+    pub fn to_property(&self) -> Value {
         let mut p = Map::new();
         p.insert("type".into(), json!(self.kind));
         p.insert("description".into(), json!(self.description));
@@ -70,6 +120,30 @@ impl EnvVar {
             p.insert("x-required-in-production".into(), json!(true));
         }
         Value::Object(p)
+    }
+}
+
+/// `--default` text as a JSON value of the variable's type.
+fn typed_default(name: &str, kind: VarType, text: &str) -> anyhow::Result<Value> {
+    let value = match kind {
+        VarType::String => Some(json!(text)),
+        VarType::Integer => text.parse::<i64>().ok().map(|v| json!(v)),
+        VarType::Number => text.parse::<f64>().ok().filter(|v| v.is_finite()).map(|v| json!(v)),
+        VarType::Boolean => match text {
+            "true" => Some(json!(true)),
+            "false" => Some(json!(false)),
+            _ => None,
+        },
+    };
+    match value {
+        Some(v) => Ok(v),
+        None => crate::error::usage(
+            format!(
+                "default `{text}` of `{name}` is not a {}",
+                serde_json::to_value(kind)?.as_str().unwrap_or("value")
+            ),
+            "give a default of the variable's `--type`, or change the type",
+        ),
     }
 }
 

@@ -23,10 +23,11 @@ pub mod report;
 pub mod resource;
 pub mod templates;
 
+use anyhow::Context;
 use clap::Parser;
 use cli::{
-    AddCommand, AddResourceArgs, ChangeFlags, Cli, ColorChoice, Command, ListCommand, MiddlewareArgs, NewArgs,
-    RemoveCommand, RemoveResourceArgs,
+    AddCommand, AddResourceArgs, ChangeFlags, Cli, ColorChoice, Command, ConfigAddArgs, ConfigCommand,
+    ConfigRemoveArgs, DeploymentArgs, ListCommand, MiddlewareArgs, NewArgs, RemoveCommand, RemoveResourceArgs,
 };
 use error::UsageError;
 use report::Reporter;
@@ -112,7 +113,153 @@ fn execute(cli: Cli, reporter: &Reporter) -> anyhow::Result<()> {
         Command::Add(AddCommand::Middleware(args)) => change_middleware(args, true, &cwd, reporter),
         Command::Remove(RemoveCommand::Middleware(args)) => change_middleware(args, false, &cwd, reporter),
         Command::List(ListCommand::Middleware) => list_middleware(&cwd),
+        Command::List(ListCommand::Deployments) => list_deployments(&cwd),
+        Command::Add(AddCommand::Deployment(args)) => change_deployment(args, true, &cwd, reporter),
+        Command::Remove(RemoveCommand::Deployment(args)) => change_deployment(args, false, &cwd, reporter),
+        Command::Config(ConfigCommand::Add(args)) => config_add(args, &cwd, reporter),
+        Command::Config(ConfigCommand::Remove(args)) => config_remove(args, &cwd, reporter),
+        Command::Sync(flags) => sync(flags, &cwd, reporter),
     }
+}
+
+/// `espresso list deployments`: every target; `*` marks those the project has.
+fn list_deployments(cwd: &Path) -> anyhow::Result<()> {
+    let project = project::Project::find(cwd).ok();
+    let mut out = String::new();
+    for target in options::Target::all() {
+        let has = project.as_ref().is_some_and(|p| target.is_in(&p.spec.choices));
+        let bundle = templates::Bundle::load(&target.bundle())?;
+        out.push_str(&format!(
+            "{} {:<16} {}\n",
+            if has { "*" } else { " " },
+            target.name(),
+            bundle.manifest.description
+        ));
+    }
+    std::io::Write::write_all(&mut std::io::stdout().lock(), out.as_bytes())?;
+    Ok(())
+}
+
+/// `espresso add deployment` / `remove deployment`: the target in or out of the choices.
+fn change_deployment(args: DeploymentArgs, add: bool, cwd: &Path, reporter: &Reporter) -> anyhow::Result<()> {
+    let mut project = project::Project::find(cwd)?;
+    let target = options::Target::parse(&args.target)?;
+    let kubernetes = options::Target::Deploy(options::Deploy::Kubernetes);
+    if args.ingress.is_some() && !(add && target == kubernetes) {
+        return error::usage(
+            "`--ingress` goes with `espresso add deployment kubernetes`",
+            "leave `--ingress` out, or use it when adding `kubernetes`",
+        );
+    }
+    let present = target.is_in(&project.spec.choices);
+    match (add, present) {
+        (true, true) => {
+            let hint = if target == kubernetes {
+                "nothing to do; to route differently, `espresso remove deployment kubernetes`, then add it with `--ingress`"
+                    .to_owned()
+            } else {
+                "nothing to do; `espresso list deployments` shows what the project has".to_owned()
+            };
+            return error::usage(format!("deployment target `{}` is already in the project", target.name()), hint);
+        }
+        (false, false) => {
+            return error::usage(
+                format!("deployment target `{}` is not in the project", target.name()),
+                "`espresso list deployments` marks the targets the project has with `*`",
+            );
+        }
+        _ => {}
+    }
+    let mut spec = project.spec.clone();
+    target.toggle(&mut spec.choices, add);
+    if let Some(ingress) = args.ingress {
+        spec.choices.ingress = ingress;
+    }
+    if let Err(e) = spec.choices.check() {
+        // The only rule so far: compose builds from the Dockerfile.
+        return if add {
+            Err(e)
+        } else {
+            error::usage(
+                format!("`{}` is needed by `compose`, which builds the image from the Dockerfile", target.name()),
+                "remove `compose` first: `espresso remove deployment compose`",
+            )
+        };
+    }
+    let changes = change::plan_changes(&mut project, &spec, args.flags.force)?;
+    finish(&changes, &args.flags, reporter)
+}
+
+/// Reads the project's `config.schema.json` as a JSON object.
+fn read_schema_document(project: &project::Project) -> anyhow::Result<serde_json::Value> {
+    let path = project.root.join(plan::SCHEMA_FILE);
+    let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read `{}`", plan::SCHEMA_FILE))?;
+    let doc: serde_json::Value = serde_json::from_str(&text).with_context(|| {
+        format!("`{}` is not valid JSON\nfix it, or restore it from version control", plan::SCHEMA_FILE)
+    })?;
+    anyhow::ensure!(
+        doc.get("properties").is_some_and(serde_json::Value::is_object),
+        "`{}` has no `properties` object\nrestore it from version control",
+        plan::SCHEMA_FILE
+    );
+    Ok(doc)
+}
+
+/// `espresso config add`: a new property in config.schema.json, then every derived file.
+fn config_add(args: ConfigAddArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Result<()> {
+    let mut project = project::Project::find(cwd)?;
+    let var = config_schema::EnvVar::from_flags(&args)?;
+    let mut doc = read_schema_document(&project)?;
+    let props = doc["properties"].as_object_mut().expect("checked above");
+    if props.contains_key(&var.name) {
+        return error::usage(
+            format!("`{}` is already declared in {}", var.name, plan::SCHEMA_FILE),
+            format!("choose another name, or `espresso config remove {}` first", var.name),
+        );
+    }
+    props.insert(var.name.clone(), var.to_property());
+    let text = format!("{}\n", serde_json::to_string_pretty(&doc)?);
+    let spec = project.spec.clone();
+    let options = change::ChangeOptions { force: args.flags.force, schema: Some(&text), sync: true };
+    let changes = change::plan_changes_with(&mut project, &spec, options)?;
+    finish(&changes, &args.flags, reporter)
+}
+
+/// `espresso config remove`: a variable the user declared leaves the schema and every derived file.
+fn config_remove(args: ConfigRemoveArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Result<()> {
+    let mut project = project::Project::find(cwd)?;
+    let mut doc = read_schema_document(&project)?;
+    let declared = plan::schema_for(&project.spec, &render::Renderer::new())?;
+    if serde_json::from_str::<serde_json::Value>(&declared)?["properties"].get(&args.name).is_some() {
+        return error::usage(
+            format!("`{}` is read by code espresso generated, so it cannot be removed on its own", args.name),
+            "remove the middleware or deployment target that declares it instead",
+        );
+    }
+    let props = doc["properties"].as_object_mut().expect("checked above");
+    if props.remove(&args.name).is_none() {
+        return error::usage(
+            format!("`{}` is not declared in {}", args.name, plan::SCHEMA_FILE),
+            "`config.schema.json` lists every variable under `properties`",
+        );
+    }
+    let text = format!("{}\n", serde_json::to_string_pretty(&doc)?);
+    let spec = project.spec.clone();
+    let options = change::ChangeOptions { force: args.flags.force, schema: Some(&text), sync: true };
+    let changes = change::plan_changes_with(&mut project, &spec, options)?;
+    finish(&changes, &args.flags, reporter)
+}
+
+/// `espresso sync`: every file derived from config.schema.json and espresso.toml, re-rendered.
+fn sync(flags: ChangeFlags, cwd: &Path, reporter: &Reporter) -> anyhow::Result<()> {
+    let mut project = project::Project::find(cwd)?;
+    let spec = project.spec.clone();
+    let options = change::ChangeOptions { force: flags.force, schema: None, sync: true };
+    let changes = change::plan_changes_with(&mut project, &spec, options)?;
+    if changes.changes.is_empty() && !flags.dry_run {
+        reporter.status("note", "every derived file is up to date");
+    }
+    finish(&changes, &flags, reporter)
 }
 
 /// `espresso list middleware`: every kind in chain order; `*` marks those the project has.

@@ -1,6 +1,6 @@
 //! Validated options: what the user asked for, checked and completed with defaults or answers.
 
-use crate::cli::{Cache, CiArg, Database, DeployArg, NewArgs, NodeVersion};
+use crate::cli::{Cache, CiArg, Database, DeployArg, Ingress, NewArgs, NodeVersion};
 use crate::error::usage;
 use crate::name::ProjectName;
 use crate::prompt::Prompter;
@@ -56,6 +56,82 @@ pub fn cache_str(c: Cache) -> &'static str {
     }
 }
 
+pub fn ingress_str(i: Ingress) -> &'static str {
+    match i {
+        Ingress::Ingress => "ingress",
+        Ingress::Gateway => "gateway",
+    }
+}
+
+/// A deployment target as `espresso add deployment` names it: deployment files or a CI pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Deploy(Deploy),
+    Ci(Ci),
+}
+
+impl Target {
+    pub fn all() -> Vec<Target> {
+        Deploy::ALL.iter().map(|d| Target::Deploy(*d)).chain(Ci::ALL.iter().map(|c| Target::Ci(*c))).collect()
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Deploy(d) => d.as_str(),
+            Target::Ci(Ci::Github) => "github-actions",
+            Target::Ci(Ci::Gitlab) => "gitlab-ci",
+        }
+    }
+
+    /// The template bundle that holds the target's files.
+    pub fn bundle(self) -> String {
+        match self {
+            Target::Deploy(d) => format!("deploy/{}", d.as_str()),
+            Target::Ci(c) => format!("ci/{}", c.as_str()),
+        }
+    }
+
+    pub fn parse(name: &str) -> anyhow::Result<Target> {
+        match Target::all().into_iter().find(|t| t.name() == name) {
+            Some(t) => Ok(t),
+            None => {
+                let names: Vec<String> = Target::all().iter().map(|t| format!("`{}`", t.name())).collect();
+                usage(
+                    format!("unknown deployment target `{name}`"),
+                    format!("the targets are {} (`espresso list deployments`)", names.join(", ")),
+                )
+            }
+        }
+    }
+
+    pub fn is_in(self, choices: &Choices) -> bool {
+        match self {
+            Target::Deploy(d) => choices.has_deploy(d),
+            Target::Ci(c) => choices.has_ci(c),
+        }
+    }
+
+    /// `choices` with the target added or removed.
+    pub fn toggle(self, choices: &mut Choices, on: bool) {
+        match self {
+            Target::Deploy(d) => {
+                choices.deploy.retain(|x| *x != d);
+                if on {
+                    choices.deploy.push(d);
+                    choices.deploy.sort();
+                }
+            }
+            Target::Ci(c) => {
+                choices.ci.retain(|x| *x != c);
+                if on {
+                    choices.ci.push(c);
+                    choices.ci.sort();
+                }
+            }
+        }
+    }
+}
+
 pub fn node_str(n: NodeVersion) -> &'static str {
     match n {
         NodeVersion::V24 => "24",
@@ -72,6 +148,8 @@ pub struct Choices {
     pub deploy: Vec<Deploy>,
     pub ci: Vec<Ci>,
     pub node: NodeVersion,
+    /// Kubernetes routing (recorded whatever the targets, so adding `kubernetes` later keeps it).
+    pub ingress: Ingress,
 }
 
 impl Default for Choices {
@@ -83,6 +161,7 @@ impl Default for Choices {
             deploy: Deploy::ALL.to_vec(),
             ci: vec![Ci::Github],
             node: NodeVersion::V24,
+            ingress: Ingress::Ingress,
         }
     }
 }
@@ -97,7 +176,7 @@ impl Choices {
     }
 
     /// Combinations that cannot work are usage errors, named with their remedy.
-    fn check(&self) -> anyhow::Result<()> {
+    pub fn check(&self) -> anyhow::Result<()> {
         if self.has_deploy(Deploy::Compose) && !self.has_deploy(Deploy::Docker) {
             return usage(
                 "`--deploy compose` needs `docker`: the compose files build the service's image from its Dockerfile",
@@ -151,7 +230,8 @@ impl NewOptions {
             None if ask => prompter.node(defaults.node)?,
             None => defaults.node,
         };
-        let choices = Choices { language: "javascript", database, cache, deploy, ci, node };
+        let ingress = args.ingress.unwrap_or_default();
+        let choices = Choices { language: "javascript", database, cache, deploy, ci, node, ingress };
         choices.check()?;
 
         let target = match args.dir {

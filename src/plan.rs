@@ -6,7 +6,7 @@ use crate::config_schema::{self, ConfigVar, EnvVar};
 use crate::fence;
 use crate::name::ProjectName;
 use crate::openapi;
-use crate::options::{Choices, Ci, Deploy, cache_str, database_str, node_str};
+use crate::options::{Choices, Ci, Deploy, cache_str, database_str, ingress_str, node_str};
 use crate::package_json::{self, Deps};
 use crate::project::ProjectSpec;
 use crate::project_file;
@@ -72,7 +72,10 @@ struct TemplateContext<'a> {
     cache: &'static str,
     deploy: BTreeMap<&'static str, bool>,
     ci: BTreeMap<&'static str, bool>,
+    ingress: &'static str,
     config: &'a [ConfigVar],
+    /// Middleware kinds added with `espresso add middleware`, in chain order.
+    middleware: &'a [String],
 }
 
 #[derive(Debug, Serialize)]
@@ -94,6 +97,9 @@ pub struct Scope<'a> {
     pub resources: Option<&'a [&'a str]>,
     /// Leave out `espresso.toml` (a change edits the existing one instead).
     pub without_record: bool,
+    /// The `config.schema.json` document to use instead of the one the bundles declare: the
+    /// project's own, which the user may have extended. Every derived file is rendered from it.
+    pub schema: Option<&'a str>,
 }
 
 /// Plans every file of a project with this spec.
@@ -122,10 +128,12 @@ pub fn plan_with(spec: &ProjectSpec, scope: Scope, renderer: &mut Renderer) -> a
         })
         .collect();
 
-    let vars = env_vars(&bundles, renderer, name)?;
-    let schema = config_schema::schema_document(name.as_str(), &vars.iter().collect::<Vec<_>>())?;
+    let schema = match scope.schema {
+        Some(own) => own.to_owned(),
+        None => declared_schema(name, &bundles, renderer)?,
+    };
     // Derived files are rendered from the document itself, exactly as a later re-render would.
-    let config = config_schema::read_schema(&schema)?;
+    let config = config_schema::read_schema(&schema).with_context(|| format!("`{SCHEMA_FILE}` is not usable"))?;
 
     let ctx = Value::from_serialize(TemplateContext {
         project: ProjectCtx { name: name.as_str(), version: "0.1.0" },
@@ -136,7 +144,9 @@ pub fn plan_with(spec: &ProjectSpec, scope: Scope, renderer: &mut Renderer) -> a
         cache: cache_str(choices.cache),
         deploy: Deploy::ALL.iter().map(|d| (d.as_str(), choices.has_deploy(*d))).collect(),
         ci: Ci::ALL.iter().map(|c| (c.as_str(), choices.has_ci(*c))).collect(),
+        ingress: ingress_str(choices.ingress),
         config: &config,
+        middleware: &spec.middleware,
     });
 
     // Each bundle once with the project context; the resource bundle once per resource, with
@@ -186,7 +196,13 @@ pub fn plan_with(spec: &ProjectSpec, scope: Scope, renderer: &mut Renderer) -> a
         let path = openapi::fragment_path(&r.names.plural_kebab);
         files.insert(path.clone(), PlannedFile { path, contents: openapi::fragment(r)?, executable: false });
     }
-    add_npm_files(name, choices, &bundles, &mut files)?;
+    add_npm_files(
+        name,
+        choices,
+        &bundles,
+        &mut |b, when| renderer.condition(&format!("{b} npm"), when, &ctx),
+        &mut files,
+    )?;
 
     let mut list: Vec<PlannedFile> = files.into_values().collect();
     if !scope.without_record {
@@ -195,6 +211,20 @@ pub fn plan_with(spec: &ProjectSpec, scope: Scope, renderer: &mut Renderer) -> a
         list.sort_by(|a, b| a.path.cmp(&b.path));
     }
     Ok(Plan { files: list })
+}
+
+/// The `config.schema.json` the bundles of `spec` declare, without any variable the user added.
+pub fn schema_for(spec: &ProjectSpec, renderer: &Renderer) -> anyhow::Result<String> {
+    let bundles: Vec<Bundle> = bundle_ids_with(&spec.choices, &spec.middleware)
+        .iter()
+        .map(|id| Bundle::load(id))
+        .collect::<anyhow::Result<_>>()?;
+    declared_schema(&spec.name, &bundles, renderer)
+}
+
+fn declared_schema(name: &ProjectName, bundles: &[Bundle], renderer: &Renderer) -> anyhow::Result<String> {
+    let vars = env_vars(bundles, renderer, name)?;
+    config_schema::schema_document(name.as_str(), &vars.iter().collect::<Vec<_>>())
 }
 
 /// The bundles' variables in bundle order; example values may name the project (`{{ project.name }}`).
@@ -270,9 +300,10 @@ fn add_npm_files(
     name: &ProjectName,
     choices: &Choices,
     bundles: &[Bundle],
+    applies: &mut dyn FnMut(&str, &str) -> anyhow::Result<bool>,
     files: &mut BTreeMap<String, PlannedFile>,
 ) -> anyhow::Result<()> {
-    let (deps, dev) = npm_dependencies(bundles)?;
+    let (deps, dev) = npm_dependencies(bundles, applies)?;
     let Some(pkg) = files.get_mut("package.json") else { return Ok(()) };
     pkg.contents = package_json::with_dependencies(&pkg.contents, &deps, &dev)?;
     let lock = package_json::lockfile(choices.language, name.as_str(), &deps, &dev)?;
@@ -283,14 +314,25 @@ fn add_npm_files(
     Ok(())
 }
 
-/// The union of the bundles' npm dependencies; two bundles asking for different ranges is a bug.
-pub fn npm_dependencies(bundles: &[Bundle]) -> anyhow::Result<(Deps, Deps)> {
+/// The union of the bundles' npm dependencies, with the conditional ones for which
+/// `applies(bundle id, when)` holds; two bundles asking for different ranges is a bug.
+pub fn npm_dependencies(
+    bundles: &[Bundle],
+    applies: &mut dyn FnMut(&str, &str) -> anyhow::Result<bool>,
+) -> anyhow::Result<(Deps, Deps)> {
     let mut deps = Deps::new();
     let mut dev = Deps::new();
     for b in bundles {
-        for (target, source) in
-            [(&mut deps, &b.manifest.npm.dependencies), (&mut dev, &b.manifest.npm.dev_dependencies)]
-        {
+        let npm = &b.manifest.npm;
+        let mut wanted: Vec<(bool, &BTreeMap<String, String>)> =
+            vec![(false, &npm.dependencies), (true, &npm.dev_dependencies)];
+        for c in &npm.conditional {
+            if applies(&b.id, &c.when)? {
+                wanted.push((false, &c.dependencies));
+            }
+        }
+        for (is_dev, source) in wanted {
+            let target = if is_dev { &mut dev } else { &mut deps };
             for (k, v) in source {
                 if let Some(prev) = target.insert(k.clone(), v.clone()).filter(|p| p != v) {
                     bail!("bundle `{}` asks for {k}@{v} but another bundle asks for {k}@{prev}", b.id);
@@ -312,5 +354,6 @@ pub fn all_npm_dependencies(language: &str) -> anyhow::Result<(Deps, Deps)> {
         })
         .map(|id| Bundle::load(id))
         .collect::<anyhow::Result<_>>()?;
-    npm_dependencies(&bundles)
+    // The union lockfile covers every choice.
+    npm_dependencies(&bundles, &mut |_, _| Ok(true))
 }

@@ -1,6 +1,6 @@
 //! An existing project: found from the working directory, described by its `espresso.toml`.
 
-use crate::cli::{Cache, Database, NodeVersion};
+use crate::cli::{Cache, Database, Ingress, NodeVersion};
 use crate::error::UsageError;
 use crate::name::ProjectName;
 use crate::options::{Choices, Ci, Deploy};
@@ -142,7 +142,16 @@ fn read_spec(doc: &DocumentMut) -> anyhow::Result<ProjectSpec> {
         .iter()
         .map(|c| Ci::ALL.into_iter().find(|x| x.as_str() == c).with_context(|| format!("unknown CI pipeline `{c}`")))
         .collect::<anyhow::Result<_>>()?;
-    let choices = Choices { language, database, cache, deploy, ci, node };
+    // Projects made before the choice existed route with an Ingress.
+    let ingress = match doc.get("project").and_then(|t| t.get("ingress")) {
+        None => Ingress::Ingress,
+        Some(_) => match str_at(doc, "project", "ingress")? {
+            "ingress" => Ingress::Ingress,
+            "gateway" => Ingress::Gateway,
+            other => bail!("unknown ingress `{other}` (expected `ingress` or `gateway`)"),
+        },
+    };
+    let choices = Choices { language, database, cache, deploy, ci, node, ingress };
 
     let mut resources = Vec::new();
     if let Some(item) = doc.get("resources") {

@@ -2,7 +2,7 @@
 //! (with its SHA-256), so later commands can tell the user's edits from espresso's own output and
 //! an upgrade can re-create the exact base of a three-way merge from the recorded version and choices.
 
-use crate::options::{cache_str, database_str, node_str};
+use crate::options::{cache_str, database_str, ingress_str, node_str};
 use crate::plan::PlannedFile;
 use crate::project::ProjectSpec;
 use crate::templates::Bundle;
@@ -70,6 +70,7 @@ pub fn render(spec: &ProjectSpec, bundles: &[Bundle], files: &[PlannedFile]) -> 
     project.insert("cache", value(cache_str(choices.cache)));
     project.insert("deploy", value(array(choices.deploy.iter().map(|d| d.as_str()))));
     project.insert("ci", value(array(choices.ci.iter().map(|c| c.as_str()))));
+    project.insert("ingress", value(ingress_str(choices.ingress)));
     if !spec.middleware.is_empty() {
         project.insert("middleware", value(array(spec.middleware.iter().map(String::as_str))));
     }

@@ -104,6 +104,18 @@ pub struct Npm {
     pub dependencies: BTreeMap<String, String>,
     #[serde(default, rename = "dev-dependencies")]
     pub dev_dependencies: BTreeMap<String, String>,
+    /// Dependencies needed only for some choices (`[[npm.conditional]]`): the instrumentation of
+    /// a database client is useless in a project without that database.
+    #[serde(default)]
+    pub conditional: Vec<ConditionalNpm>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConditionalNpm {
+    /// A minijinja expression over the template context, as in `files`.
+    pub when: String,
+    pub dependencies: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Deserialize)]

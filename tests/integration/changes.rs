@@ -410,3 +410,42 @@ fn a_compose_file_the_user_extended_takes_new_configuration() {
     in_shop(&sb, &["remove", "middleware", "rate-limit", "-q"]).success();
     assert_eq!(fs::read_to_string(&compose).unwrap(), mine);
 }
+
+#[test]
+fn tracing_changes_every_start_command_and_brings_the_clients_instrumentations() {
+    let sb = project(&["--database", "postgres", "--cache", "redis", "--deploy", "docker,compose"]);
+    let before = sb.snapshot("shop");
+    in_shop(&sb, &["add", "middleware", "tracing", "-q"]).success();
+    let after = sb.snapshot("shop");
+    let text = |path: &str| String::from_utf8(after[Path::new(path)].clone()).unwrap();
+
+    let pkg: serde_json::Value = serde_json::from_str(&text("package.json")).unwrap();
+    assert_eq!(pkg["scripts"]["start"], "node --import ./src/instrumentation.js src/server.js");
+    assert!(pkg["dependencies"]["@opentelemetry/instrumentation-pg"].is_string());
+    assert!(pkg["dependencies"]["@opentelemetry/instrumentation-redis"].is_string());
+    let lock: serde_json::Value = serde_json::from_str(&text("package-lock.json")).unwrap();
+    assert!(lock["packages"]["node_modules/@opentelemetry/instrumentation-pg"].is_object());
+    assert!(text("Dockerfile").contains(r#"CMD ["node", "--import", "./src/instrumentation.js", "src/server.js"]"#));
+    assert!(text("compose.yaml").contains("OTEL_EXPORTER_OTLP_ENDPOINT: \"http://jaeger:4318\""));
+
+    // The lockfile's diff is npm's business; every other line of the change is reviewed here.
+    let mut without_lock = after.clone();
+    without_lock.insert("package-lock.json".into(), before[Path::new("package-lock.json")].clone());
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!("add-middleware-tracing", without_digests(&tree_diff(&before, &without_lock)))
+    });
+
+    in_shop(&sb, &["remove", "middleware", "tracing", "-q"]).success();
+    assert_eq!(tree_diff(&before, &sb.snapshot("shop")), "");
+}
+
+#[test]
+fn tracing_in_a_project_without_clients_brings_no_instrumentation_of_them() {
+    let sb = project(&["--deploy", "none"]);
+    in_shop(&sb, &["add", "middleware", "tracing", "-q"]).success();
+    let pkg = fs::read_to_string(sb.path().join("shop/package.json")).unwrap();
+    assert!(pkg.contains("@opentelemetry/instrumentation-http"));
+    assert!(!pkg.contains("instrumentation-pg") && !pkg.contains("instrumentation-redis"));
+    let tracing = fs::read_to_string(sb.path().join("shop/src/tracing.js")).unwrap();
+    assert!(!tracing.contains("Pg") && !tracing.contains("Redis"));
+}

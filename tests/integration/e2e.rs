@@ -241,8 +241,8 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
             }
         }
         let middleware: &[&str] = match v.name {
-            "default" => &["api-key", "request-timeout"],
-            "postgres-redis-both-ci" => &["request-timeout", "compression", "rate-limit", "cache"],
+            "default" => &["api-key", "request-timeout", "tracing"],
+            "postgres-redis-both-ci" => &["request-timeout", "compression", "rate-limit", "cache", "tracing"],
             "redis" => &["compression", "rate-limit"],
             "postgres" => &["auth-jwt"],
             "docker-gitlab-node26" => &["circuit-breaker", "request-timeout"],

@@ -2,7 +2,7 @@
 //! combination, every variable a template reads is documented, lockfiles match.
 
 use crate::support::{plan, repo_root};
-use espresso::cli::{Cache, Database, NodeVersion};
+use espresso::cli::{Cache, Database, Ingress, NodeVersion};
 use espresso::fence;
 use espresso::name::ProjectName;
 use espresso::options::{Choices, Ci, Deploy};
@@ -41,7 +41,16 @@ fn all_choices() -> Vec<Choices> {
                 for ci_mask in 0..4u8 {
                     let ci: Vec<Ci> =
                         Ci::ALL.iter().enumerate().filter(|(i, _)| ci_mask & (1 << i) != 0).map(|(_, c)| *c).collect();
-                    for node in [NodeVersion::V24, NodeVersion::V26] {
+                    // The routing choice matters only to Kubernetes.
+                    let routes: &[Ingress] = if deploy.contains(&Deploy::Kubernetes) {
+                        &[Ingress::Ingress, Ingress::Gateway]
+                    } else {
+                        &[Ingress::Ingress]
+                    };
+                    for (node, ingress) in [NodeVersion::V24, NodeVersion::V26]
+                        .into_iter()
+                        .flat_map(|n| routes.iter().map(move |i| (n, *i)))
+                    {
                         out.push(Choices {
                             language: "javascript",
                             database,
@@ -49,6 +58,7 @@ fn all_choices() -> Vec<Choices> {
                             deploy: deploy.clone(),
                             ci: ci.clone(),
                             node,
+                            ingress,
                         });
                     }
                 }
@@ -91,7 +101,8 @@ fn every_folder_under_templates_is_a_bundle_or_the_lockfiles() {
 #[test]
 fn every_supported_combination_plans_with_valid_fences() {
     let combos = all_choices();
-    assert_eq!(combos.len(), 2 * 2 * 6 * 4 * 2);
+    // Six deploy sets (compose needs docker), three of them with Kubernetes and so two routings.
+    assert_eq!(combos.len(), 2 * 2 * (3 + 3 * 2) * 4 * 2);
     let resources = vec![ResourceSpec {
         name: ResourceName::parse("order-item").unwrap(),
         fields: [

@@ -2,6 +2,7 @@
 
 mod changes;
 mod cli;
+mod deployments;
 mod derived;
 mod e2e;
 mod hygiene;

@@ -1,7 +1,7 @@
 //! Helpers in front of the binary and the library.
 
 use assert_cmd::Command;
-use espresso::cli::{Cache, Database, NodeVersion};
+use espresso::cli::{Cache, Database, Ingress, NodeVersion};
 use espresso::name::ProjectName;
 use espresso::options::{Choices, Ci, Deploy};
 use espresso::plan::{Plan, plan_new};
@@ -69,7 +69,15 @@ pub struct Variant {
 }
 
 fn choices(database: Database, cache: Cache, deploy: &[Deploy], ci: &[Ci], node: NodeVersion) -> Choices {
-    Choices { language: "javascript", database, cache, deploy: deploy.to_vec(), ci: ci.to_vec(), node }
+    Choices {
+        language: "javascript",
+        database,
+        cache,
+        deploy: deploy.to_vec(),
+        ci: ci.to_vec(),
+        node,
+        ingress: Ingress::Ingress,
+    }
 }
 
 /// The supported combinations worth telling apart: every bundle appears, each backing service

@@ -5,7 +5,8 @@
  * @typedef {object} Dependency a backing service the service needs to be ready
  * @property {string} name
  * @property {() => Promise<void>} [connect] starts connecting; called once at start-up, not awaited
- * @property {(signal: AbortSignal) => Promise<void>} check resolves when the service is reachable
+ * @property {(signal: AbortSignal) => Promise<void>} [check] resolves when the service is reachable;
+ *   without one (a telemetry exporter) the dependency is closed on shutdown but not a readiness check
  * @property {() => Promise<void>} close releases connections; called once on shutdown
  */
 

@@ -19,6 +19,13 @@ describe('probes', () => {
     assert.deepEqual(res.body.checks, { db: 'up' });
   });
 
+  it('GET /ready ignores dependencies that only need closing', async () => {
+    const exporter = { name: 'tracing', async close() {} };
+    const { app } = buildApp({ dependencies: { db: fakeDependency('db'), tracing: exporter } });
+    const res = await request(app).get('/ready').expect(200);
+    assert.deepEqual(res.body.checks, { db: 'up' });
+  });
+
   it('GET /ready is 503 when a dependency is down', async () => {
     const { app } = buildApp({ dependencies: { db: fakeDependency('db', { up: false }) } });
     const res = await request(app).get('/ready').expect(503);

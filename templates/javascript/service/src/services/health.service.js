@@ -11,7 +11,7 @@ export const CHECK_TIMEOUT_MS = 2000;
  */
 export function createHealthService({ dependencies, lifecycle, info }) {
   async function checkAll() {
-    const entries = Object.entries(dependencies);
+    const entries = Object.entries(dependencies).filter(([, d]) => d.check);
     const results = await Promise.allSettled(entries.map(([, d]) => d.check(AbortSignal.timeout(CHECK_TIMEOUT_MS))));
     return Object.fromEntries(entries.map(([name], i) => [name, results[i].status === 'fulfilled' ? 'up' : 'down']));
   }

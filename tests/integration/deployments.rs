@@ -1,0 +1,217 @@
+//! `add deployment`, `remove deployment`, `list deployments`, `config add|remove` and `sync`:
+//! deployment files on demand, and every derived file kept in step with the config schema.
+
+use crate::support::{Sandbox, espresso};
+use predicates::prelude::*;
+use std::fs;
+
+fn project(args: &[&str]) -> Sandbox {
+    let sb = Sandbox::new();
+    let mut all = vec!["new", "shop", "-q"];
+    all.extend_from_slice(args);
+    sb.run(&all).success();
+    sb
+}
+
+fn in_shop(sb: &Sandbox, args: &[&str]) -> assert_cmd::assert::Assert {
+    espresso().current_dir(sb.path().join("shop")).args(args).assert()
+}
+
+fn read(sb: &Sandbox, rel: &str) -> String {
+    fs::read_to_string(sb.path().join("shop").join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+}
+
+/// A target, the project's choices before, the same choices with the target, files it brings.
+type Case = (&'static str, &'static [&'static str], &'static [&'static str], &'static [&'static str]);
+
+/// Every target, added to a project and removed again, leaves the tree byte-identical; what it
+/// adds is exactly what `new` writes for the same choices.
+#[test]
+fn each_target_is_added_as_new_would_write_it_and_removed_exactly() {
+    let cases: [Case; 5] = [
+        (
+            "docker",
+            &["--deploy", "none", "--ci", "none"],
+            &["--deploy", "docker", "--ci", "none"],
+            &["Dockerfile", ".dockerignore"],
+        ),
+        (
+            "compose",
+            &["--deploy", "docker", "--ci", "none"],
+            &["--deploy", "docker,compose", "--ci", "none"],
+            &["compose.yaml", "compose.prod.yaml"],
+        ),
+        (
+            "kubernetes",
+            &["--deploy", "none", "--ci", "none"],
+            &["--deploy", "kubernetes", "--ci", "none"],
+            &["k8s/base/deployment.yaml", "k8s/components/vpa/vpa.yaml"],
+        ),
+        (
+            "github-actions",
+            &["--deploy", "docker", "--ci", "none"],
+            &["--deploy", "docker", "--ci", "github"],
+            &[".github/workflows/ci.yml"],
+        ),
+        (
+            "gitlab-ci",
+            &["--deploy", "docker", "--ci", "github"],
+            &["--deploy", "docker", "--ci", "github,gitlab"],
+            &[".gitlab-ci.yml"],
+        ),
+    ];
+    for (target, before_args, with_args, files) in cases {
+        let sb = project(before_args);
+        let before = sb.snapshot("shop");
+        in_shop(&sb, &["add", "deployment", target, "-q"]).success();
+        for f in files {
+            assert!(sb.path().join("shop").join(f).is_file(), "{target}: {f}");
+        }
+        in_shop(&sb, &["list", "deployments"]).success().stdout(predicate::str::contains(format!("* {target} ")));
+
+        let fresh = project(with_args);
+        let mut added = sb.snapshot("shop");
+        let mut expected = fresh.snapshot("shop");
+        // espresso.toml lists the same choices and digests; only its layout after edits differs.
+        let record = std::path::Path::new("espresso.toml");
+        assert_eq!(without_layout(&added[record]), without_layout(&expected[record]), "{target}");
+        added.remove(record);
+        expected.remove(record);
+        assert_eq!(added.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>(), "{target}");
+        for (path, contents) in &expected {
+            assert!(added[path] == *contents, "{target}: {} differs from what `new` writes", path.display());
+        }
+
+        in_shop(&sb, &["remove", "deployment", target, "-q"]).success();
+        assert!(sb.snapshot("shop") == before, "{target}: add then remove is not byte-identical");
+    }
+}
+
+/// The lines of a TOML file, sorted, without blank lines: the same content in any layout.
+fn without_layout(bytes: &[u8]) -> Vec<String> {
+    let mut lines: Vec<String> =
+        String::from_utf8_lossy(bytes).lines().filter(|l| !l.trim().is_empty()).map(str::to_owned).collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn deployment_errors_name_their_remedy_and_change_nothing() {
+    let sb = project(&["--deploy", "docker,compose", "--ci", "none"]);
+    let before = sb.snapshot("shop");
+    in_shop(&sb, &["add", "deployment", "openshift"]).code(2).stderr(
+        predicate::str::contains("unknown deployment target `openshift`").and(predicate::str::contains("`kubernetes`")),
+    );
+    in_shop(&sb, &["add", "deployment", "compose"]).code(2).stderr(predicate::str::contains("already in the project"));
+    in_shop(&sb, &["remove", "deployment", "gitlab-ci"])
+        .code(2)
+        .stderr(predicate::str::contains("is not in the project"));
+    in_shop(&sb, &["remove", "deployment", "docker"])
+        .code(2)
+        .stderr(predicate::str::contains("remove deployment compose"));
+    in_shop(&sb, &["add", "deployment", "docker", "--ingress", "gateway"])
+        .code(2)
+        .stderr(predicate::str::contains("`--ingress` goes with"));
+    assert!(sb.snapshot("shop") == before);
+}
+
+#[test]
+fn kubernetes_routes_through_a_gateway_when_asked_and_remembers_it() {
+    let sb = project(&["--deploy", "docker", "--ci", "none"]);
+    in_shop(&sb, &["add", "deployment", "kubernetes", "--ingress", "gateway", "-q"]).success();
+    let route = read(&sb, "k8s/base/httproute.yaml");
+    assert!(route.contains("kind: HTTPRoute") && route.contains("port: 80"));
+    assert!(!sb.path().join("shop/k8s/base/ingress.yaml").exists());
+    assert!(read(&sb, "k8s/base/kustomization.yaml").contains("  - httproute.yaml"));
+    assert!(read(&sb, "k8s/overlays/staging/kustomization.yaml").contains("path: /spec/hostnames/0"));
+    assert!(read(&sb, "espresso.toml").contains("ingress = \"gateway\""));
+    // Later changes keep the choice.
+    in_shop(&sb, &["add", "middleware", "compression", "-q"]).success();
+    assert!(sb.path().join("shop/k8s/base/httproute.yaml").exists());
+}
+
+#[test]
+fn a_secret_added_with_config_add_reaches_every_derived_file_and_leaves_with_config_remove() {
+    let sb = project(&["--deploy", "docker,compose,kubernetes", "--ci", "none"]);
+    let before = sb.snapshot("shop");
+    in_shop(
+        &sb,
+        &[
+            "config",
+            "add",
+            "PAYMENT_API_KEY",
+            "--secret",
+            "--required-in-production",
+            "--description",
+            "Key of the payment provider's API.",
+            "-q",
+        ],
+    )
+    .success();
+    let schema: serde_json::Value = serde_json::from_str(&read(&sb, "config.schema.json")).unwrap();
+    let var = &schema["properties"]["PAYMENT_API_KEY"];
+    assert_eq!((var["x-secret"].as_bool(), var["x-required-in-production"].as_bool()), (Some(true), Some(true)));
+    assert!(read(&sb, ".env.example").contains("# PAYMENT_API_KEY="));
+    assert!(read(&sb, "k8s/base/secret.yaml").contains("  PAYMENT_API_KEY: \"\""));
+    assert!(!read(&sb, "k8s/base/config.env").contains("PAYMENT_API_KEY"), "a secret never goes in the ConfigMap");
+    assert!(read(&sb, "compose.prod.yaml").contains("PAYMENT_API_KEY: \"${PAYMENT_API_KEY:?set PAYMENT_API_KEY}\""));
+    assert!(read(&sb, "README.md").contains("| `PAYMENT_API_KEY` |"));
+
+    in_shop(&sb, &["config", "add", "PAYMENT_API_KEY"]).code(2).stderr(predicate::str::contains("already declared"));
+    in_shop(&sb, &["config", "add", "payment-url"]).code(2).stderr(predicate::str::contains("`PAYMENT_URL`"));
+    in_shop(&sb, &["config", "add", "RETRIES", "--type", "integer", "--default", "many"])
+        .code(2)
+        .stderr(predicate::str::contains("not a integer").or(predicate::str::contains("not an integer")));
+    in_shop(&sb, &["config", "add", "TOKEN", "--secret", "--default", "x"])
+        .code(2)
+        .stderr(predicate::str::contains("cannot have a default"));
+    in_shop(&sb, &["config", "remove", "PORT"])
+        .code(2)
+        .stderr(predicate::str::contains("cannot be removed on its own"));
+
+    in_shop(&sb, &["config", "remove", "PAYMENT_API_KEY", "-q"]).success();
+    assert!(sb.snapshot("shop") == before, "config add then remove is not byte-identical");
+}
+
+#[test]
+fn sync_renders_a_hand_edited_schema_into_every_derived_file_and_respects_user_edits() {
+    let sb = project(&["--deploy", "docker,compose,kubernetes", "--ci", "none"]);
+    let path = sb.path().join("shop/config.schema.json");
+    let mut schema: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    schema["properties"]["FEATURE_FLAGS"] =
+        serde_json::json!({ "type": "string", "description": "Enabled features.", "default": "beta" });
+    fs::write(&path, format!("{}\n", serde_json::to_string_pretty(&schema).unwrap())).unwrap();
+
+    let shown = in_shop(&sb, &["sync", "--dry-run"]).success().get_output().stdout.clone();
+    let shown = String::from_utf8(shown).unwrap();
+    for file in [".env.example", "README.md", "compose.yaml", "compose.prod.yaml", "k8s/base/config.env"] {
+        assert!(shown.contains(&format!("+++ b/{file}")), "sync --dry-run does not show {file}:\n{shown}");
+    }
+    assert!(!shown.contains("b/config.schema.json"), "sync never rewrites the user's schema");
+    in_shop(&sb, &["sync", "-q"]).success();
+    assert!(read(&sb, "k8s/base/config.env").contains("FEATURE_FLAGS=beta"));
+    assert!(read(&sb, "compose.yaml").contains("FEATURE_FLAGS: \"beta\""));
+    let settled = sb.snapshot("shop");
+    in_shop(&sb, &["sync"]).success().stderr(predicate::str::contains("up to date"));
+    assert!(sb.snapshot("shop") == settled, "a second sync changed something");
+
+    // A derived file the user edited is a conflict, and nothing is written.
+    let env = sb.path().join("shop/.env.example");
+    fs::write(&env, format!("{}# mine\n", fs::read_to_string(&env).unwrap())).unwrap();
+    schema["properties"]["FEATURE_FLAGS"]["default"] = serde_json::json!("gamma");
+    fs::write(&path, format!("{}\n", serde_json::to_string_pretty(&schema).unwrap())).unwrap();
+    let edited = sb.snapshot("shop");
+    in_shop(&sb, &["sync"])
+        .code(1)
+        .stderr(predicate::str::contains(".env.example").and(predicate::str::contains("--force")));
+    assert!(sb.snapshot("shop") == edited);
+    // Edits outside espresso's fences survive: the README table is a fenced region.
+    let readme = sb.path().join("shop/README.md");
+    fs::write(&readme, format!("{}\nOur own notes.\n", fs::read_to_string(&readme).unwrap())).unwrap();
+    in_shop(&sb, &["sync", "--force", "-q"]).success();
+    assert!(read(&sb, "README.md").contains("Our own notes.") && read(&sb, "README.md").contains("`gamma`"));
+    assert!(read(&sb, ".env.example").contains("FEATURE_FLAGS=gamma"));
+
+    fs::write(&path, "{ not json").unwrap();
+    in_shop(&sb, &["sync"]).code(1).stderr(predicate::str::contains("config.schema.json` is not valid JSON"));
+}
