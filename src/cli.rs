@@ -285,6 +285,7 @@ pub enum DeployArg {
     Docker,
     Compose,
     Kubernetes,
+    Monitoring,
     None,
 }
 

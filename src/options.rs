@@ -12,6 +12,7 @@ pub enum Deploy {
     Docker,
     Compose,
     Kubernetes,
+    Monitoring,
 }
 
 /// CI pipelines a project can carry.
@@ -22,12 +23,15 @@ pub enum Ci {
 }
 
 impl Deploy {
-    pub const ALL: [Deploy; 3] = [Deploy::Docker, Deploy::Compose, Deploy::Kubernetes];
+    pub const ALL: [Deploy; 4] = [Deploy::Docker, Deploy::Compose, Deploy::Kubernetes, Deploy::Monitoring];
+    /// What `espresso new` writes unless told otherwise.
+    pub const DEFAULT: [Deploy; 3] = [Deploy::Docker, Deploy::Compose, Deploy::Kubernetes];
     pub fn as_str(self) -> &'static str {
         match self {
             Deploy::Docker => "docker",
             Deploy::Compose => "compose",
             Deploy::Kubernetes => "kubernetes",
+            Deploy::Monitoring => "monitoring",
         }
     }
 }
@@ -158,7 +162,7 @@ impl Default for Choices {
             language: "javascript",
             database: Database::None,
             cache: Cache::None,
-            deploy: Deploy::ALL.to_vec(),
+            deploy: Deploy::DEFAULT.to_vec(),
             ci: vec![Ci::Github],
             node: NodeVersion::V24,
             ingress: Ingress::Ingress,
@@ -271,6 +275,7 @@ fn deploy_list(list: &[DeployArg]) -> anyhow::Result<Vec<Deploy>> {
         DeployArg::Docker => Some(Deploy::Docker),
         DeployArg::Compose => Some(Deploy::Compose),
         DeployArg::Kubernetes => Some(Deploy::Kubernetes),
+        DeployArg::Monitoring => Some(Deploy::Monitoring),
         DeployArg::None => None,
     })
 }

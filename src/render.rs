@@ -32,6 +32,19 @@ impl Renderer {
         env.add_filter("title_words", |s: &str| s.to_title_case());
         // A YAML/JSON-safe double-quoted string.
         env.add_filter("quoted", |s: &str| serde_json::to_string(s).unwrap_or_default());
+        // Partials (`_name.jinja` in a bundle) are included by path from the bundle's templates:
+        // `{% include "deploy/monitoring/_rules.yaml.jinja" %}`.
+        for dir in crate::templates::TEMPLATES.dirs().flat_map(|set| set.dirs()) {
+            for file in dir.files() {
+                let is_partial = file.path().file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('_'));
+                if let (true, Some(text)) = (is_partial, file.contents_utf8()) {
+                    let name = file.path().to_string_lossy().replace('\\', "/");
+                    // A partial that does not parse is missing to the render that includes it, which
+                    // fails naming it; the hygiene tests render every bundle.
+                    let _ = env.add_template_owned(name, text.to_owned());
+                }
+            }
+        }
         Self { env, memo: Default::default() }
     }
 

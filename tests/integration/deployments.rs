@@ -28,7 +28,13 @@ type Case = (&'static str, &'static [&'static str], &'static [&'static str], &'s
 /// adds is exactly what `new` writes for the same choices.
 #[test]
 fn each_target_is_added_as_new_would_write_it_and_removed_exactly() {
-    let cases: [Case; 5] = [
+    let cases: [Case; 6] = [
+        (
+            "monitoring",
+            &["--deploy", "docker,compose,kubernetes", "--ci", "none"],
+            &["--deploy", "docker,compose,kubernetes,monitoring", "--ci", "none"],
+            &["monitoring/prometheus.yml", "monitoring/alerts.yml", "k8s/components/monitoring/prometheusrule.yaml"],
+        ),
         (
             "docker",
             &["--deploy", "none", "--ci", "none"],
@@ -214,4 +220,56 @@ fn sync_renders_a_hand_edited_schema_into_every_derived_file_and_respects_user_e
 
     fs::write(&path, "{ not json").unwrap();
     in_shop(&sb, &["sync"]).code(1).stderr(predicate::str::contains("config.schema.json` is not valid JSON"));
+}
+
+/// The optional kustomize components (VPA, monitoring) render into an overlay that enables them,
+/// and point at the Deployment, container and Service port the base defines. Their kinds are
+/// CRDs, for which no schema is available offline.
+#[test]
+fn the_optional_components_compose_with_an_overlay() {
+    let sb = project(&["--deploy", "kubernetes,monitoring", "--ci", "none"]);
+    let root = sb.path().join("shop/k8s");
+    // Enabled the way README.md says: listed under `components` in an overlay.
+    let overlay = root.join("overlays/staging");
+    let kustomization = overlay.join("kustomization.yaml");
+    let text = fs::read_to_string(&kustomization).unwrap();
+    fs::write(
+        &kustomization,
+        format!("{text}\ncomponents:\n  - ../../components/vpa\n  - ../../components/monitoring\n"),
+    )
+    .unwrap();
+    let Some(kubectl) = ["kubectl", "kustomize"]
+        .into_iter()
+        .find(|c| std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(c).is_file())))
+    else {
+        return crate::support::missing("kubectl (or kustomize) is not installed, so the components were not rendered");
+    };
+    let args: &[&str] = if kubectl == "kubectl" { &["kustomize", "."] } else { &["build", "."] };
+    let out = std::process::Command::new(kubectl).args(args).current_dir(&overlay).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let docs: Vec<yaml_serde::Value> =
+        String::from_utf8(out.stdout).unwrap().split("\n---\n").map(|d| yaml_serde::from_str(d).unwrap()).collect();
+    let kind = |k: &str| docs.iter().find(|d| d["kind"].as_str() == Some(k)).unwrap_or_else(|| panic!("no {k}"));
+    let deployment = kind("Deployment");
+    let container = deployment["spec"]["template"]["spec"]["containers"][0]["name"].as_str().unwrap();
+    let vpa = kind("VerticalPodAutoscaler");
+    assert_eq!(vpa["apiVersion"].as_str(), Some("autoscaling.k8s.io/v1"));
+    assert_eq!(vpa["spec"]["targetRef"]["name"], deployment["metadata"]["name"]);
+    assert_eq!(vpa["spec"]["targetRef"]["kind"].as_str(), Some("Deployment"));
+    let policy = &vpa["spec"]["resourcePolicy"]["containerPolicies"][0];
+    assert_eq!(policy["containerName"].as_str(), Some(container));
+    // The HPA scales on CPU; the VPA must leave CPU alone.
+    let hpa = kind("HorizontalPodAutoscaler");
+    assert_eq!(hpa["spec"]["metrics"][0]["resource"]["name"].as_str(), Some("cpu"));
+    assert_eq!(policy["controlledResources"].as_sequence().unwrap().len(), 1);
+    assert_eq!(policy["controlledResources"][0].as_str(), Some("memory"));
+    let monitor = kind("ServiceMonitor");
+    let service = kind("Service");
+    assert_eq!(monitor["spec"]["endpoints"][0]["port"], service["spec"]["ports"][0]["name"]);
+    assert_eq!(
+        monitor["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"],
+        service["metadata"]["labels"]["app.kubernetes.io/name"]
+    );
+    assert_eq!(monitor["metadata"]["namespace"].as_str(), Some("shop-staging"), "the overlay's namespace applies");
+    assert!(kind("PrometheusRule")["spec"]["groups"][0]["rules"].as_sequence().unwrap().len() >= 5);
 }

@@ -208,6 +208,63 @@ fn checks_for(args: &[&str]) -> &'static str {
     }
 }
 
+fn on_path(command: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(command).is_file()))
+}
+
+/// The monitoring target's Prometheus files, checked by promtool (Debian package `prometheus`):
+/// the configuration, its alert rules, the same rules inside the Kubernetes PrometheusRule, and
+/// every query of the Grafana dashboard (as recording rules, so promtool parses each one).
+fn check_monitoring(dir: &Path) -> Result<usize, String> {
+    let promtool = |args: &[&str]| -> Result<(), String> {
+        let out =
+            Command::new("promtool").args(args).current_dir(dir).output().map_err(|e| format!("promtool: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "promtool {args:?}:\n{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ))
+        }
+    };
+    promtool(&["check", "config", "monitoring/prometheus.yml"])?;
+    promtool(&["check", "rules", "monitoring/alerts.yml"])?;
+    let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let rule_file = dir.join("k8s/components/monitoring/prometheusrule.yaml");
+    if rule_file.exists() {
+        let rule: yaml_serde::Value = yaml_serde::from_str(&std::fs::read_to_string(&rule_file).unwrap()).unwrap();
+        let groups =
+            yaml_serde::to_string(&yaml_serde::Mapping::from_iter([("groups".into(), rule["spec"]["groups"].clone())]))
+                .unwrap();
+        let path = scratch.path().join("prometheusrule-groups.yml");
+        std::fs::write(&path, groups).unwrap();
+        promtool(&["check", "rules", path.to_str().unwrap()])?;
+    }
+    let dashboards = std::fs::read_dir(dir.join("monitoring/grafana/dashboards")).map_err(|e| e.to_string())?;
+    let mut queries = 0;
+    for entry in dashboards {
+        let dashboard: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap())
+                .map_err(|e| e.to_string())?;
+        let rules: Vec<serde_json::Value> = dashboard["panels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|p| p["targets"].as_array().unwrap().iter())
+            .enumerate()
+            .map(|(i, t)| serde_json::json!({ "record": format!("dashboard:query_{i}"), "expr": t["expr"] }))
+            .collect();
+        queries += rules.len();
+        let path = scratch.path().join("dashboard-queries.yml");
+        let doc = serde_json::json!({ "groups": [{ "name": "dashboard", "rules": rules }] });
+        std::fs::write(&path, serde_json::to_string(&doc).unwrap()).unwrap();
+        promtool(&["check", "rules", path.to_str().unwrap()])?;
+    }
+    Ok(queries)
+}
+
 #[test]
 fn generated_projects_pass_every_validator_on_node_24_and_26() {
     let Some(dir) = std::env::var_os("ESPRESSO_VALIDATE_DIR").map(PathBuf::from) else {
@@ -252,9 +309,43 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
             let protect: &[&str] = if *kind == "auth-jwt" { &["--protect", "order-item"] } else { &[] };
             espresso_in(&sb.path().join(&project), &[&["add", "middleware", kind][..], protect].concat());
         }
+        // Deployment targets on demand, and a secret declared after the fact: every derived file
+        // must carry it and still pass the validators.
+        let on_demand = v.name == "docker-gitlab-node26";
+        if on_demand {
+            let dir = sb.path().join(&project);
+            espresso_in(&dir, &["add", "deployment", "compose"]);
+            espresso_in(&dir, &["add", "deployment", "kubernetes", "--ingress", "gateway"]);
+            espresso_in(&dir, &["add", "deployment", "github-actions"]);
+            espresso_in(
+                &dir,
+                &[
+                    "config",
+                    "add",
+                    "PAYMENT_API_KEY",
+                    "--secret",
+                    "--required-in-production",
+                    "--description",
+                    "Key of the payment API.",
+                ],
+            );
+            let schema_path = dir.join("config.schema.json");
+            let mut schema: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&schema_path).unwrap()).unwrap();
+            schema["properties"]["FEATURE_FLAGS"] =
+                serde_json::json!({ "type": "string", "description": "Enabled features.", "default": "beta" });
+            std::fs::write(&schema_path, format!("{}\n", serde_json::to_string_pretty(&schema).unwrap())).unwrap();
+            espresso_in(&dir, &["sync"]);
+            let read = |rel: &str| std::fs::read_to_string(dir.join(rel)).unwrap();
+            assert!(read("k8s/base/secret.yaml").contains("PAYMENT_API_KEY"));
+            assert!(read("k8s/base/config.env").contains("FEATURE_FLAGS=beta"));
+            assert!(
+                read("compose.prod.yaml").contains("PAYMENT_API_KEY") && read("compose.yaml").contains("FEATURE_FLAGS")
+            );
+        }
         let protected = middleware.contains(&"api-key");
         let jwt = middleware.contains(&"auth-jwt");
-        let mut only = checks_for(v.args).to_owned();
+        let mut only = if on_demand { checks_for(&[]).to_owned() } else { checks_for(v.args).to_owned() };
         if checkov {
             only.push_str(",checkov");
         }
@@ -281,13 +372,18 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
             )
             .env(
                 "VALIDATE_START_ENV",
-                match (protected, jwt) {
-                    (true, _) => "API_KEYS=e2e-key",
-                    (_, true) => "JWT_SECRET=an-e2e-secret-of-at-least-thirty-two-characters",
+                match (protected, jwt, on_demand) {
+                    (true, _, _) => "API_KEYS=e2e-key",
+                    (_, true, _) => "JWT_SECRET=an-e2e-secret-of-at-least-thirty-two-characters",
+                    (_, _, true) => "PAYMENT_API_KEY=e2e-payment-key",
                     _ => "",
                 },
             )
             .env("VALIDATE_CHECKOV_SKIP", "CKV_K8S_15,CKV_K8S_21,CKV_K8S_43")
+            // The harness takes autoscaling.k8s.io (the VPA's CRD group) for the built-in
+            // autoscaling group and fails for want of a schema; the VPA component is checked by
+            // `the_optional_components_compose_with_an_overlay` instead (asked of the harness in the note).
+            .env("VALIDATE_K8S_DIRS", "k8s/base k8s/overlays k8s/components/monitoring")
             .output()
             .expect("validate-service runs");
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -296,6 +392,21 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
         if !out.status.success() || !summary.ends_with(" 0 failed") {
             failures.push(format!("{}: {summary}\n{stdout}{}", v.name, String::from_utf8_lossy(&out.stderr)));
             continue;
+        }
+        if sb.path().join(&project).join("monitoring").is_dir() {
+            if !on_path("promtool") {
+                missing(
+                    "promtool (Debian package `prometheus`) is not installed, so monitoring files were not checked",
+                );
+            } else {
+                match check_monitoring(&sb.path().join(&project)) {
+                    Ok(queries) => eprintln!(
+                        "{:<24} promtool: configuration, alert rules, PrometheusRule, {queries} dashboard queries",
+                        v.name
+                    ),
+                    Err(e) => failures.push(format!("{}: {e}", v.name)),
+                }
+            }
         }
         // The projects' own integration tests must have run against the servers, not skipped.
         let uses_services = v.args.contains(&"postgres") || v.args.contains(&"redis");

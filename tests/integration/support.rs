@@ -85,23 +85,32 @@ fn choices(database: Database, cache: Cache, deploy: &[Deploy], ci: &[Ci], node:
 pub fn variants() -> Vec<Variant> {
     use Cache::Redis;
     use Database::Postgres;
-    let all = &Deploy::ALL[..];
+    let defaults = &Deploy::DEFAULT[..];
     vec![
         Variant { name: "default", args: &[], choices: Choices::default() },
         Variant {
             name: "postgres",
             args: &["--database", "postgres"],
-            choices: choices(Postgres, Cache::None, all, &[Ci::Github], NodeVersion::V24),
+            choices: choices(Postgres, Cache::None, defaults, &[Ci::Github], NodeVersion::V24),
         },
         Variant {
             name: "redis",
             args: &["--cache", "redis"],
-            choices: choices(Database::None, Redis, all, &[Ci::Github], NodeVersion::V24),
+            choices: choices(Database::None, Redis, defaults, &[Ci::Github], NodeVersion::V24),
         },
         Variant {
             name: "postgres-redis-both-ci",
-            args: &["--database", "postgres", "--cache", "redis", "--ci", "github,gitlab"],
-            choices: choices(Postgres, Redis, all, &Ci::ALL, NodeVersion::V24),
+            args: &[
+                "--database",
+                "postgres",
+                "--cache",
+                "redis",
+                "--deploy",
+                "docker,compose,kubernetes,monitoring",
+                "--ci",
+                "github,gitlab",
+            ],
+            choices: choices(Postgres, Redis, &Deploy::ALL, &Ci::ALL, NodeVersion::V24),
         },
         Variant {
             name: "docker-gitlab-node26",
