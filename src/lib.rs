@@ -219,10 +219,7 @@ fn config_add(args: ConfigAddArgs, cwd: &Path, reporter: &Reporter) -> anyhow::R
     }
     props.insert(var.name.clone(), var.to_property());
     let text = format!("{}\n", serde_json::to_string_pretty(&doc)?);
-    let spec = project.spec.clone();
-    let options = change::ChangeOptions { force: args.flags.force, schema: Some(&text), sync: true };
-    let changes = change::plan_changes_with(&mut project, &spec, options)?;
-    finish(&changes, &args.flags, reporter)
+    resync(&mut project, Some(&text), &args.flags, reporter)
 }
 
 /// `espresso config remove`: a variable the user declared leaves the schema and every derived file.
@@ -244,22 +241,29 @@ fn config_remove(args: ConfigRemoveArgs, cwd: &Path, reporter: &Reporter) -> any
         );
     }
     let text = format!("{}\n", serde_json::to_string_pretty(&doc)?);
-    let spec = project.spec.clone();
-    let options = change::ChangeOptions { force: args.flags.force, schema: Some(&text), sync: true };
-    let changes = change::plan_changes_with(&mut project, &spec, options)?;
-    finish(&changes, &args.flags, reporter)
+    resync(&mut project, Some(&text), &args.flags, reporter)
 }
 
 /// `espresso sync`: every file derived from config.schema.json and espresso.toml, re-rendered.
 fn sync(flags: ChangeFlags, cwd: &Path, reporter: &Reporter) -> anyhow::Result<()> {
-    let mut project = project::Project::find(cwd)?;
+    resync(&mut project::Project::find(cwd)?, None, &flags, reporter)
+}
+
+/// Re-renders every file whose rendering changed, from `schema` (the edited config schema) or
+/// the project's own, with the project's spec unchanged.
+fn resync(
+    project: &mut project::Project,
+    schema: Option<&str>,
+    flags: &ChangeFlags,
+    reporter: &Reporter,
+) -> anyhow::Result<()> {
     let spec = project.spec.clone();
-    let options = change::ChangeOptions { force: flags.force, schema: None, sync: true };
-    let changes = change::plan_changes_with(&mut project, &spec, options)?;
+    let options = change::ChangeOptions { force: flags.force, schema, sync: true };
+    let changes = change::plan_changes_with(project, &spec, options)?;
     if changes.changes.is_empty() && !flags.dry_run {
         reporter.status("note", "every derived file is up to date");
     }
-    finish(&changes, &flags, reporter)
+    finish(&changes, flags, reporter)
 }
 
 /// `espresso list middleware`: every kind in chain order; `*` marks those the project has.

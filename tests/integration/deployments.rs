@@ -238,10 +238,7 @@ fn the_optional_components_compose_with_an_overlay() {
         format!("{text}\ncomponents:\n  - ../../components/vpa\n  - ../../components/monitoring\n"),
     )
     .unwrap();
-    let Some(kubectl) = ["kubectl", "kustomize"]
-        .into_iter()
-        .find(|c| std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(c).is_file())))
-    else {
+    let Some(kubectl) = ["kubectl", "kustomize"].into_iter().find(|c| crate::support::on_path(c)) else {
         return crate::support::missing("kubectl (or kustomize) is not installed, so the components were not rendered");
     };
     let args: &[&str] = if kubectl == "kubectl" { &["kustomize", "."] } else { &["build", "."] };

@@ -208,10 +208,6 @@ fn checks_for(args: &[&str]) -> &'static str {
     }
 }
 
-fn on_path(command: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(command).is_file()))
-}
-
 /// The monitoring target's Prometheus files, checked by promtool (Debian package `prometheus`):
 /// the configuration, its alert rules, the same rules inside the Kubernetes PrometheusRule, and
 /// every query of the Grafana dashboard (as recording rules, so promtool parses each one).
@@ -394,7 +390,7 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
             continue;
         }
         if sb.path().join(&project).join("monitoring").is_dir() {
-            if !on_path("promtool") {
+            if !crate::support::on_path("promtool") {
                 missing(
                     "promtool (Debian package `prometheus`) is not installed, so monitoring files were not checked",
                 );

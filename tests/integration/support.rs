@@ -147,6 +147,11 @@ pub fn in_ci() -> bool {
 
 /// A tool the test needs is missing: fail under CI, otherwise say plainly that it was skipped.
 #[track_caller]
+/// Whether `command` is an executable file on PATH.
+pub fn on_path(command: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(command).is_file()))
+}
+
 pub fn missing(what: &str) {
     if in_ci() {
         panic!("{what} (required under CI=true; `.ci/run` installs it)");
