@@ -168,29 +168,30 @@ pub fn plan_changes(project: &mut Project, new_spec: &ProjectSpec, force: bool) 
     plan_changes_with(project, new_spec, ChangeOptions { force, ..ChangeOptions::default() })
 }
 
-/// The schema every derived file is rendered from: the bundles' declarations for `new_spec`
-/// merged with what the user changed in the project's own document (variables added with
-/// `espresso config add` or by hand). `None` when the user changed nothing.
-fn effective_schema(
+/// The schemas of a change: what the bundles of the old spec declare (the old plan is rendered
+/// from it), and what every derived file of the new plan is rendered from: the new spec's
+/// declarations merged with what the user changed in the project's own document (variables
+/// added with `espresso config add` or by hand), `None` when the user changed nothing.
+fn schemas(
     project: &Project,
     new_spec: &ProjectSpec,
     own: Option<&str>,
     renderer: &Renderer,
-) -> anyhow::Result<Option<String>> {
+) -> anyhow::Result<(String, Option<String>)> {
+    let old = schema_for(&project.spec, renderer)?;
     let disk = match own {
         Some(text) => Some(text.to_owned()),
         None => read(&project.root, SCHEMA_FILE)?.map(|t| unix(&t).into_owned()),
     };
-    let Some(disk) = disk else { return Ok(None) };
-    let old = schema_for(&project.spec, renderer)?;
-    if disk == old {
-        return Ok(None);
-    }
+    let disk = match disk {
+        Some(disk) if disk != old => disk,
+        _ => return Ok((old, None)),
+    };
     serde_json::from_str::<Value>(&disk)
         .with_context(|| format!("`{SCHEMA_FILE}` is not valid JSON\nfix it, or restore it from version control"))?;
     let new = schema_for(new_spec, renderer)?;
     match json_merge(&old, &disk, &new) {
-        Some(merged) => Ok(Some(merged)),
+        Some(merged) => Ok((old, Some(merged))),
         None => Err(Conflicts(vec![format!("{SCHEMA_FILE} (you and espresso changed the same variable)")]).into()),
     }
 }
@@ -213,8 +214,8 @@ pub fn plan_changes_with(
         .map(|r| r.name.name.as_str())
         .collect();
     let mut renderer = Renderer::new();
-    let schema = effective_schema(project, new_spec, options.schema, &renderer)?;
-    let scope = Scope { resources: Some(&touched), without_record: true, schema: None };
+    let (declared, schema) = schemas(project, new_spec, options.schema, &renderer)?;
+    let scope = Scope { resources: Some(&touched), without_record: true, schema: Some(&declared) };
     let old = plan_with(&project.spec, scope, &mut renderer)?;
     let new = plan_with(new_spec, Scope { schema: schema.as_deref(), ..scope }, &mut renderer)?;
     let recorded = project_file::parse_manifest(
@@ -246,10 +247,10 @@ pub fn plan_changes_with(
     for path in paths {
         let (o, n) = (old.get(path), new.get(path));
         if options.sync {
-            // Only what espresso would now write differently from what it wrote last time.
+            // Only what espresso would now write differently from what it wrote last time, and
+            // the schema itself, which `config add` and `remove` rewrite.
             let now = n.map(|f| project_file::hex_digest(&f.contents));
-            // (`config add` and `remove` say exactly what the schema becomes.)
-            if now.as_ref() == recorded.get(path) && !(path == SCHEMA_FILE && options.schema.is_some()) {
+            if now.as_ref() == recorded.get(path) && path != SCHEMA_FILE {
                 continue;
             }
         } else if o.map(|f| &f.contents) == n.map(|f| &f.contents) {
