@@ -286,6 +286,10 @@ pub enum DeployArg {
     Compose,
     Kubernetes,
     Monitoring,
+    Nginx,
+    Pm2,
+    Helm,
+    Ecs,
     None,
 }
 

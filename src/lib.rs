@@ -175,17 +175,21 @@ fn change_deployment(args: DeploymentArgs, add: bool, cwd: &Path, reporter: &Rep
     if let Some(ingress) = args.ingress {
         spec.choices.ingress = ingress;
     }
-    if let Err(e) = spec.choices.check() {
-        // The only rule so far: compose builds from the Dockerfile.
-        return if add {
-            Err(e)
-        } else {
-            error::usage(
-                format!("`{}` is needed by `compose`, which builds the image from the Dockerfile", target.name()),
-                "remove `compose` first: `espresso remove deployment compose`",
-            )
-        };
+    if let (false, options::Target::Deploy(d)) = (add, target) {
+        let needing = project.spec.choices.needing(d);
+        if let Some(first) = needing.first() {
+            let names: Vec<String> = needing.iter().map(|n| format!("`{}`", n.as_str())).collect();
+            return error::usage(
+                format!(
+                    "`{}` is needed by {}, which run the image built from its Dockerfile",
+                    d.as_str(),
+                    names.join(" and ")
+                ),
+                format!("remove {} first: `espresso remove deployment {}`", names.join(" and "), first.as_str()),
+            );
+        }
     }
+    spec.choices.check()?;
     let changes = change::plan_changes(&mut project, &spec, args.flags.force)?;
     finish(&changes, &args.flags, reporter)
 }

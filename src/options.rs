@@ -13,6 +13,10 @@ pub enum Deploy {
     Compose,
     Kubernetes,
     Monitoring,
+    Nginx,
+    Pm2,
+    Helm,
+    Ecs,
 }
 
 /// CI pipelines a project can carry.
@@ -23,7 +27,21 @@ pub enum Ci {
 }
 
 impl Deploy {
-    pub const ALL: [Deploy; 4] = [Deploy::Docker, Deploy::Compose, Deploy::Kubernetes, Deploy::Monitoring];
+    pub const ALL: [Deploy; 8] = [
+        Deploy::Docker,
+        Deploy::Compose,
+        Deploy::Kubernetes,
+        Deploy::Monitoring,
+        Deploy::Nginx,
+        Deploy::Pm2,
+        Deploy::Helm,
+        Deploy::Ecs,
+    ];
+    /// Targets that need another one: (target, what it needs, why).
+    pub const REQUIRES: [(Deploy, Deploy, &'static str); 2] = [
+        (Deploy::Compose, Deploy::Docker, "the compose files build the service's image from its Dockerfile"),
+        (Deploy::Ecs, Deploy::Docker, "the ECS task runs the image built from the service's Dockerfile"),
+    ];
     /// What `espresso new` writes unless told otherwise.
     pub const DEFAULT: [Deploy; 3] = [Deploy::Docker, Deploy::Compose, Deploy::Kubernetes];
     pub fn as_str(self) -> &'static str {
@@ -32,6 +50,10 @@ impl Deploy {
             Deploy::Compose => "compose",
             Deploy::Kubernetes => "kubernetes",
             Deploy::Monitoring => "monitoring",
+            Deploy::Nginx => "nginx",
+            Deploy::Pm2 => "pm2",
+            Deploy::Helm => "helm",
+            Deploy::Ecs => "ecs",
         }
     }
 }
@@ -181,13 +203,18 @@ impl Choices {
 
     /// Combinations that cannot work are usage errors, named with their remedy.
     pub fn check(&self) -> anyhow::Result<()> {
-        if self.has_deploy(Deploy::Compose) && !self.has_deploy(Deploy::Docker) {
-            return usage(
-                "`--deploy compose` needs `docker`: the compose files build the service's image from its Dockerfile",
-                "use `--deploy docker,compose` (and `kubernetes` if you want it)",
-            );
+        for (target, needs, why) in Deploy::REQUIRES {
+            if self.has_deploy(target) && !self.has_deploy(needs) {
+                let (t, n) = (target.as_str(), needs.as_str());
+                return usage(format!("`--deploy {t}` needs `{n}`: {why}"), format!("use `--deploy {n},{t}`"));
+            }
         }
         Ok(())
+    }
+
+    /// The targets in the project that need `d`.
+    pub fn needing(&self, d: Deploy) -> Vec<Deploy> {
+        Deploy::REQUIRES.iter().filter(|(t, n, _)| *n == d && self.has_deploy(*t)).map(|(t, _, _)| *t).collect()
     }
 }
 
@@ -276,6 +303,10 @@ fn deploy_list(list: &[DeployArg]) -> anyhow::Result<Vec<Deploy>> {
         DeployArg::Compose => Some(Deploy::Compose),
         DeployArg::Kubernetes => Some(Deploy::Kubernetes),
         DeployArg::Monitoring => Some(Deploy::Monitoring),
+        DeployArg::Nginx => Some(Deploy::Nginx),
+        DeployArg::Pm2 => Some(Deploy::Pm2),
+        DeployArg::Helm => Some(Deploy::Helm),
+        DeployArg::Ecs => Some(Deploy::Ecs),
         DeployArg::None => None,
     })
 }

@@ -83,9 +83,9 @@ fn unknown_option_values_list_the_valid_ones() {
     sb.run(&["new", "orders", "--database", "mysql"])
         .code(2)
         .stderr(predicate::str::contains("[possible values: none, postgres]"));
-    sb.run(&["new", "orders", "--deploy", "docker,openshift"])
-        .code(2)
-        .stderr(predicate::str::contains("[possible values: docker, compose, kubernetes, monitoring, none]"));
+    sb.run(&["new", "orders", "--deploy", "docker,openshift"]).code(2).stderr(predicate::str::contains(
+        "[possible values: docker, compose, kubernetes, monitoring, nginx, pm2, helm, ecs, none]",
+    ));
     sb.run(&["new", "orders", "--node", "22"]).code(2).stderr(predicate::str::contains("[possible values: 24, 26]"));
     assert!(sb.entries().is_empty());
 }

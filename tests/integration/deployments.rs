@@ -28,7 +28,7 @@ type Case = (&'static str, &'static [&'static str], &'static [&'static str], &'s
 /// adds is exactly what `new` writes for the same choices.
 #[test]
 fn each_target_is_added_as_new_would_write_it_and_removed_exactly() {
-    let cases: [Case; 6] = [
+    let cases: [Case; 10] = [
         (
             "monitoring",
             &["--deploy", "docker,compose,kubernetes", "--ci", "none"],
@@ -52,6 +52,30 @@ fn each_target_is_added_as_new_would_write_it_and_removed_exactly() {
             &["--deploy", "none", "--ci", "none"],
             &["--deploy", "kubernetes", "--ci", "none"],
             &["k8s/base/deployment.yaml", "k8s/components/vpa/vpa.yaml"],
+        ),
+        (
+            "nginx",
+            &["--deploy", "docker,compose", "--ci", "none"],
+            &["--deploy", "docker,compose,nginx", "--ci", "none"],
+            &["nginx/nginx.conf", "nginx/nginx.compose.conf", "nginx/tls/.gitignore"],
+        ),
+        ("pm2", &["--deploy", "none", "--ci", "none"], &["--deploy", "pm2", "--ci", "none"], &["ecosystem.config.cjs"]),
+        (
+            "helm",
+            &["--database", "postgres", "--deploy", "kubernetes", "--ci", "none"],
+            &["--database", "postgres", "--deploy", "kubernetes,helm", "--ci", "none"],
+            &["charts/shop/Chart.yaml", "charts/shop/values.yaml", "charts/shop/templates/deployment.yaml"],
+        ),
+        (
+            "ecs",
+            &["--database", "postgres", "--cache", "redis", "--deploy", "docker", "--ci", "none"],
+            &["--database", "postgres", "--cache", "redis", "--deploy", "docker,ecs", "--ci", "none"],
+            &[
+                "ecs/task-definition.json",
+                "ecs/terraform/main.tf",
+                "ecs/terraform/rds.tf",
+                "ecs/terraform/elasticache.tf",
+            ],
         ),
         (
             "github-actions",
@@ -115,6 +139,18 @@ fn deployment_errors_name_their_remedy_and_change_nothing() {
     in_shop(&sb, &["remove", "deployment", "docker"])
         .code(2)
         .stderr(predicate::str::contains("remove deployment compose"));
+    let pm2 = project(&["--deploy", "pm2", "--ci", "none"]);
+    espresso()
+        .current_dir(pm2.path().join("shop"))
+        .args(["add", "deployment", "ecs"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("`--deploy ecs` needs `docker`").and(predicate::str::contains("docker,ecs")));
+    in_shop(&sb, &["add", "deployment", "ecs", "-q"]).success();
+    in_shop(&sb, &["remove", "deployment", "docker"])
+        .code(2)
+        .stderr(predicate::str::contains("needed by `compose` and `ecs`"));
+    in_shop(&sb, &["remove", "deployment", "ecs", "-q"]).success();
     in_shop(&sb, &["add", "deployment", "docker", "--ingress", "gateway"])
         .code(2)
         .stderr(predicate::str::contains("`--ingress` goes with"));
@@ -138,7 +174,7 @@ fn kubernetes_routes_through_a_gateway_when_asked_and_remembers_it() {
 
 #[test]
 fn a_secret_added_with_config_add_reaches_every_derived_file_and_leaves_with_config_remove() {
-    let sb = project(&["--deploy", "docker,compose,kubernetes", "--ci", "none"]);
+    let sb = project(&["--deploy", "docker,compose,kubernetes,helm,ecs", "--ci", "none"]);
     let before = sb.snapshot("shop");
     in_shop(
         &sb,
@@ -162,6 +198,24 @@ fn a_secret_added_with_config_add_reaches_every_derived_file_and_leaves_with_con
     assert!(!read(&sb, "k8s/base/config.env").contains("PAYMENT_API_KEY"), "a secret never goes in the ConfigMap");
     assert!(read(&sb, "compose.prod.yaml").contains("PAYMENT_API_KEY: \"${PAYMENT_API_KEY:?set PAYMENT_API_KEY}\""));
     assert!(read(&sb, "README.md").contains("| `PAYMENT_API_KEY` |"));
+    let values = read(&sb, "charts/shop/values.yaml");
+    let secrets_fence = &values[values.find("espresso:begin secrets").unwrap()..];
+    assert!(secrets_fence.contains("    PAYMENT_API_KEY: \"\""), "{values}");
+    assert!(!values[..values.find("secrets:").unwrap()].contains("PAYMENT_API_KEY"), "not in the chart's config");
+    let values_schema: serde_json::Value = serde_json::from_str(&read(&sb, "charts/shop/values.schema.json")).unwrap();
+    assert!(
+        values_schema["properties"]["secrets"]["properties"]["values"]["properties"]["PAYMENT_API_KEY"].is_object()
+    );
+    let task: serde_json::Value = serde_json::from_str(&read(&sb, "ecs/task-definition.json")).unwrap();
+    let container = &task["containerDefinitions"][0];
+    assert!(
+        container["secrets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["name"] == "PAYMENT_API_KEY" && s["valueFrom"] == "${parameter_arn_prefix}/PAYMENT_API_KEY")
+    );
+    assert!(!container["environment"].as_array().unwrap().iter().any(|e| e["name"] == "PAYMENT_API_KEY"));
 
     in_shop(&sb, &["config", "add", "PAYMENT_API_KEY"]).code(2).stderr(predicate::str::contains("already declared"));
     in_shop(&sb, &["config", "add", "payment-url"]).code(2).stderr(predicate::str::contains("`PAYMENT_URL`"));
@@ -181,7 +235,10 @@ fn a_secret_added_with_config_add_reaches_every_derived_file_and_leaves_with_con
 
 #[test]
 fn sync_renders_a_hand_edited_schema_into_every_derived_file_and_respects_user_edits() {
-    let sb = project(&["--deploy", "docker,compose,kubernetes", "--ci", "none"]);
+    let sb = project(&["--deploy", "docker,compose,kubernetes,helm,ecs", "--ci", "none"]);
+    // A values file tuned by the user keeps the tuning: only the fenced lists are espresso's.
+    let values = sb.path().join("shop/charts/shop/values.yaml");
+    fs::write(&values, fs::read_to_string(&values).unwrap().replace("maxReplicas: 10", "maxReplicas: 30")).unwrap();
     let path = sb.path().join("shop/config.schema.json");
     let mut schema: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
     schema["properties"]["FEATURE_FLAGS"] =
@@ -190,13 +247,25 @@ fn sync_renders_a_hand_edited_schema_into_every_derived_file_and_respects_user_e
 
     let shown = in_shop(&sb, &["sync", "--dry-run"]).success().get_output().stdout.clone();
     let shown = String::from_utf8(shown).unwrap();
-    for file in [".env.example", "README.md", "compose.yaml", "compose.prod.yaml", "k8s/base/config.env"] {
+    for file in [
+        ".env.example",
+        "README.md",
+        "compose.yaml",
+        "compose.prod.yaml",
+        "k8s/base/config.env",
+        "charts/shop/values.yaml",
+        "charts/shop/values.schema.json",
+        "ecs/task-definition.json",
+    ] {
         assert!(shown.contains(&format!("+++ b/{file}")), "sync --dry-run does not show {file}:\n{shown}");
     }
     assert!(!shown.contains("b/config.schema.json"), "sync never rewrites the user's schema");
     in_shop(&sb, &["sync", "-q"]).success();
     assert!(read(&sb, "k8s/base/config.env").contains("FEATURE_FLAGS=beta"));
     assert!(read(&sb, "compose.yaml").contains("FEATURE_FLAGS: \"beta\""));
+    let values_text = read(&sb, "charts/shop/values.yaml");
+    assert!(values_text.contains("  FEATURE_FLAGS: \"beta\"") && values_text.contains("maxReplicas: 30"));
+    assert!(read(&sb, "ecs/task-definition.json").contains("{ \"name\": \"FEATURE_FLAGS\", \"value\": \"beta\" }"));
     let settled = sb.snapshot("shop");
     in_shop(&sb, &["sync"]).success().stderr(predicate::str::contains("up to date"));
     assert!(sb.snapshot("shop") == settled, "a second sync changed something");

@@ -7,6 +7,7 @@
 //! says plainly that it was skipped; under CI=true that is a failure.
 
 use crate::support::{Sandbox, missing, variants};
+use crate::targets;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -261,6 +262,47 @@ fn check_monitoring(dir: &Path) -> Result<usize, String> {
     Ok(queries)
 }
 
+/// The checks of `targets` that apply to a project (by the files it has), each with its result.
+/// A missing tool is a failure under CI and a plain SKIPPED note otherwise.
+fn check_targets(
+    project: &Path,
+    harness: &Path,
+    checkov: bool,
+    node: &str,
+    env: &[(String, String)],
+) -> Vec<(&'static str, Result<String, String>)> {
+    let mut results = Vec::new();
+    if project.join("nginx").is_dir() {
+        if crate::support::on_path("nginx") || Path::new("/usr/sbin/nginx").is_file() {
+            results.push(("nginx", targets::check_nginx(project)));
+        } else {
+            missing("nginx (Debian package `nginx`) is not installed, so the nginx configuration was not checked");
+        }
+    }
+    let uses_tools = project.join("charts").is_dir()
+        || project.join("ecs").is_dir()
+        || project.join("ecosystem.config.cjs").is_file();
+    let Some(tools) = uses_tools.then(targets::Tools::find).flatten() else {
+        if uses_tools {
+            missing("ESPRESSO_TOOLS does not name what `.ci/tools` installs (helm, botocore, python-hcl2, pm2)");
+        }
+        return results;
+    };
+    if project.join("charts").is_dir() {
+        results.push(("helm", targets::check_helm(project, &tools, harness, checkov)));
+    }
+    if project.join("ecs").is_dir() {
+        results.push(("ecs", targets::check_ecs(project, &tools)));
+    }
+    if project.join("ecosystem.config.cjs").is_file() {
+        let home = std::env::var_os("VALIDATE_HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/svc-validate"));
+        results.push(("pm2", targets::check_pm2(project, &tools, &home.join("node").join(node).join("bin"), env)));
+    }
+    results
+}
+
 #[test]
 fn generated_projects_pass_every_validator_on_node_24_and_26() {
     let Some(dir) = std::env::var_os("ESPRESSO_VALIDATE_DIR").map(PathBuf::from) else {
@@ -313,6 +355,9 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
             espresso_in(&dir, &["add", "deployment", "compose"]);
             espresso_in(&dir, &["add", "deployment", "kubernetes", "--ingress", "gateway"]);
             espresso_in(&dir, &["add", "deployment", "github-actions"]);
+            for target in ["nginx", "pm2", "helm", "ecs"] {
+                espresso_in(&dir, &["add", "deployment", target]);
+            }
             espresso_in(
                 &dir,
                 &[
@@ -338,6 +383,13 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
             assert!(
                 read("compose.prod.yaml").contains("PAYMENT_API_KEY") && read("compose.yaml").contains("FEATURE_FLAGS")
             );
+            let values = read(&format!("charts/{project}/values.yaml"));
+            assert!(values.contains("    PAYMENT_API_KEY: \"\"") && values.contains("  FEATURE_FLAGS: \"beta\""));
+            assert!(read(&format!("charts/{project}/values.schema.json")).contains("\"PAYMENT_API_KEY\""));
+            let task: serde_json::Value = serde_json::from_str(&read("ecs/task-definition.json")).unwrap();
+            let container = &task["containerDefinitions"][0];
+            assert!(container["secrets"].as_array().unwrap().iter().any(|s| s["name"] == "PAYMENT_API_KEY"));
+            assert!(container["environment"].as_array().unwrap().iter().any(|e| e["name"] == "FEATURE_FLAGS"));
         }
         let protected = middleware.contains(&"api-key");
         let jwt = middleware.contains(&"auth-jwt");
@@ -345,11 +397,18 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
         if checkov {
             only.push_str(",checkov");
         }
+        let start_env = match (protected, jwt, on_demand) {
+            (true, _, _) => "API_KEYS=e2e-key",
+            (_, true, _) => "JWT_SECRET=an-e2e-secret-of-at-least-thirty-two-characters",
+            (_, _, true) => "PAYMENT_API_KEY=e2e-payment-key",
+            _ => "",
+        };
+        let database_url = postgres.database(&project);
         let started = Instant::now();
         let out = Command::new(&harness)
             .arg(sb.path().join(&project))
             .args(["--node", "24,26", "--fail-on-skip", "-v", "--only", &only])
-            .env("DATABASE_URL", postgres.database(&project))
+            .env("DATABASE_URL", &database_url)
             .env("REDIS_URL", redis.url())
             // Family names as the Prometheus parser reports them: a counter `x_total` is family `x`.
             .env("VALIDATE_METRICS_REQUIRE", "http_request_duration_seconds http_requests")
@@ -366,15 +425,7 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
                     (false, _) => "/api/v1/nope=404 /openapi.json=200",
                 },
             )
-            .env(
-                "VALIDATE_START_ENV",
-                match (protected, jwt, on_demand) {
-                    (true, _, _) => "API_KEYS=e2e-key",
-                    (_, true, _) => "JWT_SECRET=an-e2e-secret-of-at-least-thirty-two-characters",
-                    (_, _, true) => "PAYMENT_API_KEY=e2e-payment-key",
-                    _ => "",
-                },
-            )
+            .env("VALIDATE_START_ENV", start_env)
             .env("VALIDATE_CHECKOV_SKIP", "CKV_K8S_15,CKV_K8S_21,CKV_K8S_43")
             // The harness takes autoscaling.k8s.io (the VPA's CRD group) for the built-in
             // autoscaling group and fails for want of a schema; the VPA component is checked by
@@ -402,6 +453,20 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
                     ),
                     Err(e) => failures.push(format!("{}: {e}", v.name)),
                 }
+            }
+        }
+        let env: Vec<(String, String)> =
+            [("DATABASE_URL".to_owned(), database_url.clone()), ("REDIS_URL".into(), redis.url())]
+                .into_iter()
+                .chain(
+                    start_env.split_whitespace().filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.into(), v.into())),
+                )
+                .collect();
+        let node = if v.args.contains(&"26") { "26" } else { "24" };
+        for (what, result) in check_targets(&sb.path().join(&project), &harness, checkov, node, &env) {
+            match result {
+                Ok(summary) => eprintln!("{:<24} {what}: {summary}", v.name),
+                Err(e) => failures.push(format!("{} ({what}): {e}", v.name)),
             }
         }
         // The projects' own integration tests must have run against the servers, not skipped.

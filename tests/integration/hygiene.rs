@@ -23,46 +23,40 @@ fn files_below(dir: &Dir<'static>, out: &mut Vec<String>) {
     }
 }
 
-/// Every supported combination of choices (compose needs docker).
+/// Every supported set of deployment targets (compose and ecs need docker), with both routings
+/// wherever Kubernetes or Helm routes. The backing services, pipelines and Node line rotate
+/// through their values from one combination to the next: a product of everything would be
+/// thousands of plans.
 fn all_choices() -> Vec<Choices> {
     let mut out = Vec::new();
-    for database in [Database::None, Database::Postgres] {
-        for cache in [Cache::None, Cache::Redis] {
-            for deploy_mask in 0..8u8 {
-                let deploy: Vec<Deploy> = Deploy::ALL
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| deploy_mask & (1 << i) != 0)
-                    .map(|(_, d)| *d)
-                    .collect();
-                if deploy.contains(&Deploy::Compose) && !deploy.contains(&Deploy::Docker) {
-                    continue;
-                }
-                for ci_mask in 0..4u8 {
-                    let ci: Vec<Ci> =
-                        Ci::ALL.iter().enumerate().filter(|(i, _)| ci_mask & (1 << i) != 0).map(|(_, c)| *c).collect();
-                    // The routing choice matters only to Kubernetes.
-                    let routes: &[Ingress] = if deploy.contains(&Deploy::Kubernetes) {
-                        &[Ingress::Ingress, Ingress::Gateway]
-                    } else {
-                        &[Ingress::Ingress]
-                    };
-                    for (node, ingress) in [NodeVersion::V24, NodeVersion::V26]
-                        .into_iter()
-                        .flat_map(|n| routes.iter().map(move |i| (n, *i)))
-                    {
-                        out.push(Choices {
-                            language: "javascript",
-                            database,
-                            cache,
-                            deploy: deploy.clone(),
-                            ci: ci.clone(),
-                            node,
-                            ingress,
-                        });
-                    }
-                }
-            }
+    for deploy_mask in 0..(1u16 << Deploy::ALL.len()) {
+        let deploy: Vec<Deploy> =
+            Deploy::ALL.iter().enumerate().filter(|(i, _)| deploy_mask & (1 << i) != 0).map(|(_, d)| *d).collect();
+        let with = |d: Deploy| deploy.contains(&d);
+        if Deploy::REQUIRES.iter().any(|(target, needs, _)| with(*target) && !with(*needs)) {
+            continue;
+        }
+        let routes: &[Ingress] = if with(Deploy::Kubernetes) || with(Deploy::Helm) {
+            &[Ingress::Ingress, Ingress::Gateway]
+        } else {
+            &[Ingress::Ingress]
+        };
+        for ingress in routes {
+            let n = out.len();
+            let ci: Vec<Ci> =
+                Ci::ALL.iter().enumerate().filter(|(i, _)| (n % 4) & (1 << i) != 0).map(|(_, c)| *c).collect();
+            let node = if n % 2 == 0 { NodeVersion::V24 } else { NodeVersion::V26 };
+            let database = if n % 4 < 2 { Database::None } else { Database::Postgres };
+            let cache = if n % 2 == 0 { Cache::None } else { Cache::Redis };
+            out.push(Choices {
+                language: "javascript",
+                database,
+                cache,
+                deploy: deploy.clone(),
+                ci,
+                node,
+                ingress: *ingress,
+            });
         }
     }
     out
@@ -77,7 +71,7 @@ fn every_manifest_parses_and_lists_every_file_of_its_bundle() {
         let mut present = Vec::new();
         files_below(bundle.dir, &mut present);
         // Partials (`_name.jinja`) are included by other templates, not written themselves.
-        let is_partial = |p: &str| p.rsplit('/').next().is_some_and(|n| n.starts_with('_'));
+        let is_partial = |p: &str| p.rsplit('/').next().is_some_and(|n| n.starts_with('_') && n.ends_with(".jinja"));
         let present: BTreeSet<String> =
             present.into_iter().filter(|p| *p != format!("{id}/{MANIFEST}") && !is_partial(p)).collect();
         let listed: BTreeSet<String> = bundle.manifest.files.iter().map(|f| format!("{id}/{}", f.source)).collect();
@@ -104,8 +98,12 @@ fn every_folder_under_templates_is_a_bundle_or_the_lockfiles() {
 #[test]
 fn every_supported_combination_plans_with_valid_fences() {
     let combos = all_choices();
-    // Six deploy sets (compose needs docker), three of them with Kubernetes and so two routings.
-    assert_eq!(combos.len(), 2 * 2 * (3 + 3 * 2) * 4 * 2);
+    // 160 target sets (32 without docker, 128 with it); 40 of them route neither way.
+    assert_eq!(combos.len(), 40 + 120 * 2);
+    for (database, cache) in [(Database::None, Cache::None), (Database::Postgres, Cache::Redis)] {
+        let ecs = |c: &&Choices| c.has_deploy(Deploy::Ecs) && c.database == database && c.cache == cache;
+        assert!(combos.iter().filter(ecs).count() > 10, "ecs with {database:?} and {cache:?}");
+    }
     let resources = vec![ResourceSpec {
         name: ResourceName::parse("order-item").unwrap(),
         fields: [

@@ -8,3 +8,4 @@ mod e2e;
 mod hygiene;
 mod snapshots;
 mod support;
+mod targets;

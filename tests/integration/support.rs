@@ -106,7 +106,7 @@ pub fn variants() -> Vec<Variant> {
                 "--cache",
                 "redis",
                 "--deploy",
-                "docker,compose,kubernetes,monitoring",
+                "docker,compose,kubernetes,monitoring,nginx,pm2,helm,ecs",
                 "--ci",
                 "github,gitlab",
             ],
@@ -145,13 +145,13 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0")
 }
 
-/// A tool the test needs is missing: fail under CI, otherwise say plainly that it was skipped.
-#[track_caller]
 /// Whether `command` is an executable file on PATH.
 pub fn on_path(command: &str) -> bool {
     std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(command).is_file()))
 }
 
+/// A tool the test needs is missing: fail under CI, otherwise say plainly that it was skipped.
+#[track_caller]
 pub fn missing(what: &str) {
     if in_ci() {
         panic!("{what} (required under CI=true; `.ci/run` installs it)");

@@ -19,4 +19,6 @@ export default [
       'prefer-const': 'error',
     },
   },
+  // Files that tools load with require(), such as PM2's ecosystem.config.cjs.
+  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs' } },
 ];

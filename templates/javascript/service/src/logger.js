@@ -10,6 +10,14 @@ export const redactedPaths = [
 ];
 
 /**
+ * File descriptor 1, written synchronously. PM2's cluster workers are the exception: PM2 collects
+ * their output from process.stdout, and what is written to the descriptor itself is lost.
+ */
+function stdout() {
+  return process.env.pm_id === undefined ? pino.destination({ dest: 1, sync: true }) : process.stdout;
+}
+
+/**
  * JSON logger on stdout. Writes are synchronous: pino's default asynchronous buffer grows without
  * bound when stdout cannot keep up with a saturated service, while a synchronous write applies
  * backpressure to the request that logs.
@@ -17,7 +25,7 @@ export const redactedPaths = [
  * @param {{ LOG_LEVEL: string }} config
  * @param {import('pino').DestinationStream} [destination] stdout unless given (tests pass their own)
  */
-export function createLogger(config, destination = pino.destination({ dest: 1, sync: true })) {
+export function createLogger(config, destination = stdout()) {
   return pino(
     {
       level: config.LOG_LEVEL,

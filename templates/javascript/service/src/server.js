@@ -42,6 +42,8 @@ function main() {
   server.listen({ port: config.PORT, host: config.HOST }, () => {
     const address = server.address();
     logger.info({ port: address.port, address: address.address }, 'listening');
+    // A process manager with an IPC channel (PM2's wait_ready) learns that this instance serves.
+    process.send?.('ready');
   });
 
   for (const dependency of Object.values(dependencies)) {
@@ -63,7 +65,10 @@ function main() {
     });
     if (clean) logger.info('stopped');
     else logger.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown timed out; connections were cut');
-    process.exit(clean ? 0 : 1);
+    process.exitCode = clean ? 0 : 1;
+    // Exit once stdout has taken the last lines (PM2's cluster workers write them asynchronously).
+    process.stdout.write('', () => process.exit());
+    setTimeout(() => process.exit(), 1000).unref();
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));

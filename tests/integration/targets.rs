@@ -1,0 +1,263 @@
+//! Checks of the deployment targets that `validate-service` has no check for, run by the
+//! end-to-end test on generated projects:
+//! - nginx: `nginx -t` (Debian package `nginx`) on each configuration, with a throwaway certificate;
+//! - Helm: `helm lint --strict`, then `helm template` with the default values and with the other
+//!   routing, each render checked by validate-service's strict Kubernetes schemas and references
+//!   (and checkov when asked) like the kustomize renders;
+//! - ECS: the task definition against botocore's model of `RegisterTaskDefinition`, and every
+//!   Terraform file parsed by python-hcl2 (checkov, run by validate-service, reads them too);
+//! - PM2: the ecosystem file started for real in cluster mode, reloaded and stopped.
+//!
+//! helm, botocore, python-hcl2 and pm2 come from `.ci/tools`, found through ESPRESSO_TOOLS.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// What `.ci/tools` installed.
+pub struct Tools {
+    dir: PathBuf,
+}
+
+impl Tools {
+    pub fn find() -> Option<Self> {
+        let dir = PathBuf::from(std::env::var_os("ESPRESSO_TOOLS")?);
+        dir.join("venv/bin/helm").is_file().then_some(Self { dir })
+    }
+
+    fn helm(&self) -> PathBuf {
+        self.dir.join("venv/bin/helm")
+    }
+
+    fn python(&self) -> PathBuf {
+        self.dir.join("venv/bin/python")
+    }
+
+    fn pm2(&self) -> PathBuf {
+        self.dir.join("node_modules/.bin/pm2")
+    }
+}
+
+/// Runs a command; its output on failure.
+fn output(cmd: &mut Command) -> Result<String, String> {
+    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    if out.status.success() { Ok(text) } else { Err(format!("{cmd:?} failed:\n{text}")) }
+}
+
+/// `nginx -t` on every configuration in `nginx/`, in a copy holding a self-signed certificate.
+/// The compose variant names its upstream `app`, which only compose's DNS resolves, so the copy
+/// points it at 127.0.0.1; nothing else differs.
+pub fn check_nginx(project: &Path) -> Result<String, String> {
+    let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let conf_dir = scratch.path().join("nginx");
+    std::fs::create_dir_all(conf_dir.join("tls")).map_err(|e| e.to_string())?;
+    output(Command::new("openssl").args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]).args([
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        conf_dir.join("tls/tls.key").to_str().unwrap(),
+        "-out",
+        conf_dir.join("tls/tls.crt").to_str().unwrap(),
+    ]))?;
+    let mut checked = Vec::new();
+    for entry in std::fs::read_dir(project.join("nginx")).map_err(|e| e.to_string())? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        if path.extension().is_none_or(|e| e != "conf") {
+            continue;
+        }
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+        let copy = conf_dir.join(&name);
+        std::fs::write(&copy, text.replace("server app:", "server 127.0.0.1:")).map_err(|e| e.to_string())?;
+        let prefix = scratch.path().join("prefix");
+        std::fs::create_dir_all(prefix.join("logs")).map_err(|e| e.to_string())?;
+        output(Command::new("nginx").arg("-t").arg("-p").arg(&prefix).arg("-c").arg(&copy))
+            .map_err(|e| format!("{name}: {e}"))?;
+        checked.push(name);
+    }
+    if checked.is_empty() {
+        return Err("no nginx configuration found".into());
+    }
+    checked.sort();
+    Ok(format!("nginx -t: {}", checked.join(", ")))
+}
+
+/// The chart: lint, then each routing rendered and validated as a Kubernetes manifest set.
+pub fn check_helm(project: &Path, tools: &Tools, harness: &Path, checkov: bool) -> Result<String, String> {
+    let charts: Vec<PathBuf> = std::fs::read_dir(project.join("charts"))
+        .map_err(|e| e.to_string())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    let [chart] = charts.as_slice() else { return Err(format!("expected one chart, found {charts:?}")) };
+    let name = chart.file_name().unwrap().to_string_lossy().into_owned();
+    output(Command::new(tools.helm()).args(["lint", "--strict"]).arg(chart))?;
+    let values = std::fs::read_to_string(chart.join("values.yaml")).map_err(|e| e.to_string())?;
+    let ingress_on = values.contains("ingress:\n  enabled: true");
+    let routings: [(&str, &[&str]); 2] = [
+        ("default values", &[]),
+        (
+            "the other routing",
+            if ingress_on {
+                &["--set", "ingress.enabled=false", "--set", "httpRoute.enabled=true"]
+            } else {
+                &["--set", "ingress.enabled=true", "--set", "httpRoute.enabled=false"]
+            },
+        ),
+    ];
+    let mut resources = Vec::new();
+    for (what, args) in routings {
+        let rendered = output(Command::new(tools.helm()).args(["template", &name]).arg(chart).args(args))?;
+        let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
+        std::fs::create_dir_all(scratch.path().join("k8s")).map_err(|e| e.to_string())?;
+        std::fs::write(scratch.path().join("k8s/helm-template.yaml"), &rendered).map_err(|e| e.to_string())?;
+        let only = if checkov { "k8s,checkov" } else { "k8s" };
+        let report = output(
+            Command::new(harness)
+                .arg(scratch.path())
+                .args(["--fail-on-skip", "--only", only])
+                .env("VALIDATE_CHECKOV_SKIP", "CKV_K8S_15,CKV_K8S_21,CKV_K8S_43"),
+        )
+        .map_err(|e| format!("helm template with {what}: {e}"))?;
+        let summary = report.lines().last().unwrap_or_default().to_owned();
+        resources.push(format!("{what}: {}", summary));
+    }
+    Ok(format!("helm lint --strict; helm template, validated ({})", resources.join("; ")))
+}
+
+const ECS_CHECK: &str = r#"
+import json, pathlib, sys
+import botocore.session, hcl2
+from botocore.validate import ParamValidator
+
+root = pathlib.Path(sys.argv[1])
+doc = json.loads((root / "ecs/task-definition.json").read_text())
+shape = botocore.session.get_session().get_service_model("ecs").operation_model("RegisterTaskDefinition").input_shape
+report = ParamValidator().validate(doc, shape)
+if report.has_errors():
+    sys.exit("task-definition.json: " + report.generate_report())
+files = sorted((root / "ecs/terraform").glob("*.tf"))
+blocks = 0
+for f in files:
+    with f.open() as fh:
+        try:
+            blocks += sum(len(v) for v in hcl2.load(fh).values())
+        except Exception as e:
+            sys.exit(f"{f.name}: {e}")
+container = doc["containerDefinitions"][0]
+print(f"task definition valid for RegisterTaskDefinition ({len(container['environment'])} environment, "
+      f"{len(container['secrets'])} secrets); {len(files)} Terraform files, {blocks} blocks parsed")
+"#;
+
+/// The task definition against the ECS API model, and the Terraform files parsed.
+pub fn check_ecs(project: &Path, tools: &Tools) -> Result<String, String> {
+    output(Command::new(tools.python()).args(["-c", ECS_CHECK]).arg(project)).map(|s| s.trim().to_owned())
+}
+
+/// Kills the PM2 daemon of a test, whatever happened.
+struct Pm2<'a> {
+    tools: &'a Tools,
+    home: &'a Path,
+    node_bin: &'a Path,
+    dir: &'a Path,
+}
+
+impl Pm2<'_> {
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(self.tools.pm2());
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let path =
+            std::env::join_paths(std::iter::once(self.node_bin.to_path_buf()).chain(std::env::split_paths(&path)))
+                .unwrap();
+        cmd.args(args).current_dir(self.dir).env("PM2_HOME", self.home).env("PATH", path);
+        cmd
+    }
+}
+
+impl Drop for Pm2<'_> {
+    fn drop(&mut self) {
+        let _ = self.command(&["kill"]).output();
+    }
+}
+
+/// An HTTP GET on loopback: the status code, or None while nothing answers.
+fn http_status(port: u16, path: &str) -> Option<u16> {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn wait_ready(port: u16) -> Result<(), String> {
+    let start = Instant::now();
+    while http_status(port, "/ready") != Some(200) {
+        if start.elapsed() > Duration::from_secs(30) {
+            return Err(format!("/ready on port {port} did not answer 200 within 30 s"));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Ok(())
+}
+
+/// The ecosystem file for real: production dependencies installed in a copy of the project, two
+/// cluster workers started with `--env production`, ready, reloaded one by one, stopped; every
+/// worker logs its shutdown and exits 0.
+pub fn check_pm2(project: &Path, tools: &Tools, node_bin: &Path, env: &[(String, String)]) -> Result<String, String> {
+    let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let dir = scratch.path().join("app");
+    output(Command::new("cp").arg("-r").arg(project).arg(&dir))?;
+    let path = std::env::join_paths(
+        std::iter::once(node_bin.to_path_buf())
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+    )
+    .unwrap();
+    output(
+        Command::new(node_bin.join("npm"))
+            .args(["ci", "--omit=dev", "--no-audit", "--no-fund", "--prefer-offline"])
+            .current_dir(&dir)
+            .env("PATH", &path),
+    )?;
+    let home = scratch.path().join("pm2-home");
+    let pm2 = Pm2 { tools, home: &home, node_bin, dir: &dir };
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut start = pm2.command(&["start", "ecosystem.config.cjs", "--env", "production"]);
+    start.env("PORT", port.to_string()).env("WEB_CONCURRENCY", "2");
+    for (k, v) in env {
+        start.env(k, v);
+    }
+    output(&mut start)?;
+    wait_ready(port)?;
+    let list: serde_json::Value =
+        serde_json::from_str(output(&mut pm2.command(&["jlist"]))?.trim()).map_err(|e| format!("pm2 jlist: {e}"))?;
+    let workers = list.as_array().map(Vec::len).unwrap_or_default();
+    let online_cluster = list
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|p| p["pm2_env"]["status"] == "online" && p["pm2_env"]["exec_mode"] == "cluster_mode")
+        .count();
+    if workers != 2 || online_cluster != 2 {
+        return Err(format!("expected 2 online cluster workers, pm2 jlist says:\n{list:#}"));
+    }
+    let name = list[0]["name"].as_str().unwrap_or_default().to_owned();
+    output(&mut pm2.command(&["reload", &name]))?;
+    wait_ready(port)?;
+    output(&mut pm2.command(&["stop", &name]))?;
+    let logs = std::fs::read_to_string(home.join(format!("logs/{name}-out.log"))).map_err(|e| e.to_string())?;
+    let count = |msg: &str| logs.lines().filter(|l| l.contains(&format!("\"msg\":\"{msg}\""))).count();
+    let daemon = std::fs::read_to_string(home.join("pm2.log")).map_err(|e| e.to_string())?;
+    let clean_exits = daemon.lines().filter(|l| l.contains("exited with code [0]")).count();
+    // Two workers, replaced once by the reload, then stopped: four of each.
+    if count("listening") != 4 || count("stopped") != 4 || clean_exits != 4 {
+        return Err(format!(
+            "expected 4 workers to listen, stop and exit 0; got {}, {} and {}:\n{logs}\n{daemon}",
+            count("listening"),
+            count("stopped"),
+            clean_exits
+        ));
+    }
+    Ok("pm2: 2 cluster workers ready, reloaded one by one, 4 graceful exits with status 0".into())
+}
