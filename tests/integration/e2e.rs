@@ -6,16 +6,11 @@
 //! The harness is found through ESPRESSO_VALIDATE_DIR (set by `.ci/run`). Without it the test
 //! says plainly that it was skipped; under CI=true that is a failure.
 
-use crate::support::{Sandbox, missing, variants};
+use crate::support::{Sandbox, free_port, missing, variants};
 use crate::targets;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 fn wait_for_port(port: u16, what: &str) {
     let start = Instant::now();

@@ -166,13 +166,15 @@ struct Pm2<'a> {
 impl Pm2<'_> {
     fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(self.tools.pm2());
-        let path = std::env::var_os("PATH").unwrap_or_default();
-        let path =
-            std::env::join_paths(std::iter::once(self.node_bin.to_path_buf()).chain(std::env::split_paths(&path)))
-                .unwrap();
-        cmd.args(args).current_dir(self.dir).env("PM2_HOME", self.home).env("PATH", path);
+        cmd.args(args).current_dir(self.dir).env("PM2_HOME", self.home).env("PATH", path_with(self.node_bin));
         cmd
     }
+}
+
+/// PATH with `dir` first.
+fn path_with(dir: &Path) -> std::ffi::OsString {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::join_paths(std::iter::once(dir.to_path_buf()).chain(std::env::split_paths(&path))).unwrap()
 }
 
 impl Drop for Pm2<'_> {
@@ -203,26 +205,21 @@ fn wait_ready(port: u16) -> Result<(), String> {
 }
 
 /// The ecosystem file for real: production dependencies installed in a copy of the project, two
-/// cluster workers started with `--env production`, ready, reloaded one by one, stopped; every
-/// worker logs its shutdown and exits 0.
+/// cluster workers started with `--env production` on `node_bin`'s node (npm is the one on PATH),
+/// ready, reloaded one by one, stopped; every worker logs its shutdown and exits 0.
 pub fn check_pm2(project: &Path, tools: &Tools, node_bin: &Path, env: &[(String, String)]) -> Result<String, String> {
     let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
     let dir = scratch.path().join("app");
     output(Command::new("cp").arg("-r").arg(project).arg(&dir))?;
-    let path = std::env::join_paths(
-        std::iter::once(node_bin.to_path_buf())
-            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
-    )
-    .unwrap();
     output(
-        Command::new(node_bin.join("npm"))
+        Command::new("npm")
             .args(["ci", "--omit=dev", "--no-audit", "--no-fund", "--prefer-offline"])
             .current_dir(&dir)
-            .env("PATH", &path),
+            .env("PATH", path_with(node_bin)),
     )?;
     let home = scratch.path().join("pm2-home");
     let pm2 = Pm2 { tools, home: &home, node_bin, dir: &dir };
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = crate::support::free_port();
     let mut start = pm2.command(&["start", "ecosystem.config.cjs", "--env", "production"]);
     start.env("PORT", port.to_string()).env("WEB_CONCURRENCY", "2");
     for (k, v) in env {
@@ -259,5 +256,5 @@ pub fn check_pm2(project: &Path, tools: &Tools, node_bin: &Path, env: &[(String,
             clean_exits
         ));
     }
-    Ok("pm2: 2 cluster workers ready, reloaded one by one, 4 graceful exits with status 0".into())
+    Ok("2 cluster workers ready, reloaded one by one, 4 graceful exits with status 0".into())
 }
