@@ -92,7 +92,7 @@ pub enum ListCommand {
 pub struct DeploymentArgs {
     /// Deployment target (see `espresso list deployments`)
     pub target: String,
-    /// With `kubernetes`: route with an Ingress (TLS) or a Gateway API HTTPRoute [default: ingress]
+    /// With `kubernetes` or `helm`: route with an Ingress (TLS) or a Gateway API HTTPRoute [default: ingress]
     #[arg(long, value_enum)]
     pub ingress: Option<Ingress>,
     #[command(flatten)]
@@ -251,7 +251,7 @@ pub struct NewArgs {
     #[arg(long, value_enum)]
     pub node: Option<NodeVersion>,
 
-    /// Kubernetes routing: an Ingress with TLS, or a Gateway API HTTPRoute [default: ingress]
+    /// Kubernetes and Helm routing: an Ingress with TLS, or a Gateway API HTTPRoute [default: ingress]
     #[arg(long, value_enum)]
     pub ingress: Option<Ingress>,
 

@@ -145,10 +145,12 @@ fn change_deployment(args: DeploymentArgs, add: bool, cwd: &Path, reporter: &Rep
     let mut project = project::Project::find(cwd)?;
     let target = options::Target::parse(&args.target)?;
     let kubernetes = options::Target::Deploy(options::Deploy::Kubernetes);
-    if args.ingress.is_some() && !(add && target == kubernetes) {
+    // Both route HTTP into a cluster, and share the one recorded routing choice.
+    let routes = [kubernetes, options::Target::Deploy(options::Deploy::Helm)].contains(&target);
+    if args.ingress.is_some() && !(add && routes) {
         return error::usage(
-            "`--ingress` goes with `espresso add deployment kubernetes`",
-            "leave `--ingress` out, or use it when adding `kubernetes`",
+            "`--ingress` goes with `espresso add deployment kubernetes` or `helm`",
+            "leave `--ingress` out, or use it when adding `kubernetes` or `helm`",
         );
     }
     let present = target.is_in(&project.spec.choices);

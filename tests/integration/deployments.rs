@@ -170,6 +170,21 @@ fn kubernetes_routes_through_a_gateway_when_asked_and_remembers_it() {
     // Later changes keep the choice.
     in_shop(&sb, &["add", "middleware", "compression", "-q"]).success();
     assert!(sb.path().join("shop/k8s/base/httproute.yaml").exists());
+    // The Helm chart follows the recorded routing.
+    in_shop(&sb, &["add", "deployment", "helm", "-q"]).success();
+    let values = read(&sb, "charts/shop/values.yaml");
+    assert!(values.contains("ingress:\n  enabled: false") && values.contains("httpRoute:\n  enabled: true"));
+}
+
+#[test]
+fn helm_takes_the_routing_choice_too() {
+    let sb = project(&["--deploy", "none", "--ci", "none"]);
+    in_shop(&sb, &["add", "deployment", "helm", "--ingress", "gateway", "-q"]).success();
+    assert!(read(&sb, "charts/shop/values.yaml").contains("httpRoute:\n  enabled: true"));
+    assert!(read(&sb, "espresso.toml").contains("ingress = \"gateway\""));
+    in_shop(&sb, &["add", "deployment", "pm2", "--ingress", "gateway"])
+        .code(2)
+        .stderr(predicate::str::contains("`--ingress` goes with `espresso add deployment kubernetes` or `helm`"));
 }
 
 #[test]
