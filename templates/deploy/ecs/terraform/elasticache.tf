@@ -27,7 +27,7 @@ resource "random_password" "cache" {
 }
 
 resource "aws_elasticache_replication_group" "cache" {
-  replication_group_id       = local.name
+  replication_group_id       = local.cache_id
   description                = "Cache of ${local.name}"
   engine                     = "valkey"
   engine_version             = "8.0"

@@ -67,10 +67,10 @@ resource "aws_db_instance" "database" {
   parameter_group_name                = aws_db_parameter_group.database.name
   iam_database_authentication_enabled = true
 
-  backup_retention_period   = var.environment == "production" ? 14 : 3
-  backup_window             = "03:00-04:00"
-  maintenance_window        = "sun:04:30-sun:05:30"
-  copy_tags_to_snapshot     = true
+  backup_retention_period = var.environment == "production" ? 14 : 3
+  backup_window           = "03:00-04:00"
+  maintenance_window      = "sun:04:30-sun:05:30"
+  copy_tags_to_snapshot   = true
   # Turn off before `terraform destroy`.
   deletion_protection       = true
   skip_final_snapshot       = var.environment != "production"
