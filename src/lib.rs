@@ -181,9 +181,10 @@ fn change_deployment(args: DeploymentArgs, add: bool, cwd: &Path, reporter: &Rep
         let needing = project.spec.choices.needing(d);
         if let Some(first) = needing.first() {
             let names: Vec<String> = needing.iter().map(|n| format!("`{}`", n.as_str())).collect();
+            // Every rule so far is an image built from the Dockerfile.
             return error::usage(
                 format!(
-                    "`{}` is needed by {}, which run the image built from its Dockerfile",
+                    "`{}` is needed by {}: they run the image built from its files",
                     d.as_str(),
                     names.join(" and ")
                 ),
