@@ -184,9 +184,10 @@ fn change_deployment(args: DeploymentArgs, add: bool, cwd: &Path, reporter: &Rep
             // Every rule so far is an image built from the Dockerfile.
             return error::usage(
                 format!(
-                    "`{}` is needed by {}: they run the image built from its files",
+                    "`{}` is needed by {}, which {} the image its Dockerfile builds",
                     d.as_str(),
-                    names.join(" and ")
+                    names.join(" and "),
+                    if names.len() == 1 { "runs" } else { "run" }
                 ),
                 format!("remove {} first: `espresso remove deployment {}`", names.join(" and "), first.as_str()),
             );
