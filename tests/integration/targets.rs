@@ -3,7 +3,8 @@
 //! - nginx: `nginx -t` (Debian package `nginx`) on each configuration, with a throwaway certificate;
 //! - Helm: `helm lint --strict`, then `helm template` with the default values and with the other
 //!   routing, each render checked by validate-service's strict Kubernetes schemas and references
-//!   (and checkov when asked) like the kustomize renders;
+//!   (and checkov when asked) like the kustomize renders, and its Deployment compared with the
+//!   kustomize base's hardening;
 //! - ECS: the task definition against botocore's model of `RegisterTaskDefinition`, and every
 //!   Terraform file parsed by python-hcl2 (checkov, run by validate-service, reads them too);
 //! - PM2: the ecosystem file started for real in cluster mode, reloaded and stopped.
@@ -109,6 +110,7 @@ pub fn check_helm(project: &Path, tools: &Tools, harness: &Path, checkov: bool) 
     let mut resources = Vec::new();
     for (what, args) in routings {
         let rendered = output(Command::new(tools.helm()).args(["template", &name]).arg(chart).args(args))?;
+        same_hardening_as_kustomize(project, &rendered)?;
         let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
         std::fs::create_dir_all(scratch.path().join("k8s")).map_err(|e| e.to_string())?;
         std::fs::write(scratch.path().join("k8s/helm-template.yaml"), &rendered).map_err(|e| e.to_string())?;
@@ -124,6 +126,37 @@ pub fn check_helm(project: &Path, tools: &Tools, harness: &Path, checkov: bool) 
         resources.push(format!("{what}: {}", summary));
     }
     Ok(format!("helm lint --strict; helm template, validated ({})", resources.join("; ")))
+}
+
+/// The chart's Deployment carries the kustomize base's hardening: the same pod and container
+/// security contexts, probes, preStop hook and resources (the two are written in different
+/// template languages, so this is what keeps them from drifting).
+fn same_hardening_as_kustomize(project: &Path, rendered: &str) -> Result<(), String> {
+    let Ok(base) = std::fs::read_to_string(project.join("k8s/base/deployment.yaml")) else { return Ok(()) };
+    let base: yaml_serde::Value = yaml_serde::from_str(&base).map_err(|e| e.to_string())?;
+    let chart = rendered
+        .split("\n---")
+        .filter_map(|doc| yaml_serde::from_str::<yaml_serde::Value>(doc).ok())
+        .find(|doc| doc["kind"] == "Deployment")
+        .ok_or("the chart renders no Deployment")?;
+    let pod = |d: &yaml_serde::Value| d["spec"]["template"]["spec"].clone();
+    let (a, b) = (pod(&base), pod(&chart));
+    let mut differs = Vec::new();
+    for key in ["securityContext", "automountServiceAccountToken", "terminationGracePeriodSeconds"] {
+        if a[key] != b[key] {
+            differs.push(key.to_owned());
+        }
+    }
+    for key in ["securityContext", "startupProbe", "livenessProbe", "readinessProbe", "lifecycle", "resources"] {
+        if a["containers"][0][key] != b["containers"][0][key] {
+            differs.push(format!("containers[0].{key}"));
+        }
+    }
+    if differs.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("the chart's Deployment differs from k8s/base in {differs:?}"))
+    }
 }
 
 const ECS_CHECK: &str = r#"
