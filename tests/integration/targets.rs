@@ -62,6 +62,8 @@ pub fn check_nginx(project: &Path) -> Result<String, String> {
         "-out",
         conf_dir.join("tls/tls.crt").to_str().unwrap(),
     ]))?;
+    let prefix = scratch.path().join("prefix");
+    std::fs::create_dir_all(prefix.join("logs")).map_err(|e| e.to_string())?;
     let mut checked = Vec::new();
     for entry in std::fs::read_dir(project.join("nginx")).map_err(|e| e.to_string())? {
         let path = entry.map_err(|e| e.to_string())?.path();
@@ -72,8 +74,6 @@ pub fn check_nginx(project: &Path) -> Result<String, String> {
         let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
         let copy = conf_dir.join(&name);
         std::fs::write(&copy, text.replace("server app:", "server 127.0.0.1:")).map_err(|e| e.to_string())?;
-        let prefix = scratch.path().join("prefix");
-        std::fs::create_dir_all(prefix.join("logs")).map_err(|e| e.to_string())?;
         output(Command::new("nginx").arg("-t").arg("-p").arg(&prefix).arg("-c").arg(&copy))
             .map_err(|e| format!("{name}: {e}"))?;
         checked.push(name);
@@ -107,7 +107,7 @@ pub fn check_helm(project: &Path, tools: &Tools, harness: &Path, checkov: bool) 
             },
         ),
     ];
-    let mut resources = Vec::new();
+    let mut summaries = Vec::new();
     for (what, args) in routings {
         let rendered = output(Command::new(tools.helm()).args(["template", &name]).arg(chart).args(args))?;
         same_hardening_as_kustomize(project, &rendered)?;
@@ -123,9 +123,9 @@ pub fn check_helm(project: &Path, tools: &Tools, harness: &Path, checkov: bool) 
         )
         .map_err(|e| format!("helm template with {what}: {e}"))?;
         let summary = report.lines().last().unwrap_or_default().to_owned();
-        resources.push(format!("{what}: {}", summary));
+        summaries.push(format!("{what}: {summary}"));
     }
-    Ok(format!("helm lint --strict; helm template, validated ({})", resources.join("; ")))
+    Ok(format!("helm lint --strict; helm template, validated ({})", summaries.join("; ")))
 }
 
 /// The chart's Deployment carries the kustomize base's hardening: the same pod and container
