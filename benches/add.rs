@@ -6,12 +6,12 @@
 //! Each run gets its own copy of the project, made before the timer starts; runs alternate
 //! between the two projects; nothing is deleted (see benches/new.rs).
 
-use espresso::apply::{TargetState, write_new};
-use espresso::name::ProjectName;
-use espresso::options::Choices;
-use espresso::plan::plan_project;
-use espresso::project::{ProjectSpec, ResourceSpec};
-use espresso::resource::{Field, ResourceName};
+use espresso::engine::apply::{TargetState, write_new};
+use espresso::engine::plan::plan_project;
+use espresso::model::name::ProjectName;
+use espresso::model::options::Choices;
+use espresso::model::project::{ProjectSpec, ResourceSpec};
+use espresso::model::resource::{Field, ResourceName};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

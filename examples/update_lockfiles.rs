@@ -7,8 +7,8 @@
 //!
 //! Needs npm and the npm registry.
 
-use espresso::package_json::{self, LOCK_PLACEHOLDER};
-use espresso::plan::all_npm_dependencies;
+use espresso::engine::package_json::{self, LOCK_PLACEHOLDER};
+use espresso::engine::plan::all_npm_dependencies;
 use std::path::Path;
 use std::process::Command;
 

@@ -2,7 +2,7 @@
 //! Every question has a flag; tests use a prompter that is never attended.
 
 use crate::cli::{Cache, Database, NodeVersion};
-use crate::options::{Ci, Deploy};
+use crate::model::options::{Ci, Deploy};
 use console::Term;
 use dialoguer::{MultiSelect, Select, theme::ColorfulTheme};
 

@@ -1,7 +1,7 @@
 //! The reporter: status lines on stderr as work is applied, plans on stdout. Colour only when
 //! enabled (terminal, `--color`, NO_COLOR).
 
-use crate::plan::Plan;
+use crate::engine::plan::Plan;
 use console::style;
 use std::io::Write;
 use std::path::Path;

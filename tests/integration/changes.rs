@@ -2,9 +2,9 @@
 //! user's work.
 
 use crate::support::{Sandbox, espresso, read_tree, repo_root};
-use espresso::change::plan_changes;
-use espresso::project::{Project, ResourceSpec};
-use espresso::resource::{Field, ResourceName};
+use espresso::engine::change::plan_changes;
+use espresso::model::project::{Project, ResourceSpec};
+use espresso::model::resource::{Field, ResourceName};
 use predicates::prelude::*;
 use similar::TextDiff;
 use std::collections::BTreeMap;

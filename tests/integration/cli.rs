@@ -1,9 +1,9 @@
 //! The command line: exit codes, messages, and what is (not) written.
 
 use crate::support::{Sandbox, espresso, plan, read_tree};
-use espresso::apply::{TargetState, write_new};
-use espresso::options::Choices;
-use espresso::plan::{Plan, PlannedFile};
+use espresso::engine::apply::{TargetState, write_new};
+use espresso::engine::plan::{Plan, PlannedFile};
+use espresso::model::options::Choices;
 use predicates::prelude::*;
 use std::fs;
 

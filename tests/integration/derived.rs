@@ -1,7 +1,7 @@
 //! Files derived from the config schema carry exactly what the schema says.
 
 use crate::support::{plan, variants};
-use espresso::config_schema::read_schema;
+use espresso::documents::config_schema::read_schema;
 use std::collections::BTreeSet;
 use yaml_serde::Value;
 
@@ -62,7 +62,7 @@ fn env_example_compose_configmap_secret_and_readme_follow_the_schema() {
 
 #[test]
 fn deployment_mounts_secrets_as_files_only_when_there_are_secrets() {
-    for v in variants().iter().filter(|v| v.choices.deploy.contains(&espresso::options::Deploy::Kubernetes)) {
+    for v in variants().iter().filter(|v| v.choices.deploy.contains(&espresso::model::options::Deploy::Kubernetes)) {
         let plan = plan("orders", &v.choices);
         let deployment = yaml(&plan.get("k8s/base/deployment.yaml").unwrap().contents);
         let volumes: Vec<&str> = deployment["spec"]["template"]["spec"]["volumes"]

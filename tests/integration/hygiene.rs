@@ -3,14 +3,14 @@
 
 use crate::support::{plan, repo_root};
 use espresso::cli::{Cache, Database, Ingress, NodeVersion};
-use espresso::fence;
-use espresso::name::ProjectName;
-use espresso::options::{Choices, Ci, Deploy};
-use espresso::package_json;
-use espresso::plan::{all_npm_dependencies, plan_project};
-use espresso::project::{ProjectSpec, ResourceSpec};
-use espresso::resource::{Field, ResourceName};
-use espresso::templates::{Bundle, MANIFEST, TEMPLATES, all_bundle_ids, bundle_ids, middleware_kinds};
+use espresso::engine::fence;
+use espresso::engine::package_json;
+use espresso::engine::plan::{all_npm_dependencies, plan_project};
+use espresso::model::name::ProjectName;
+use espresso::model::options::{Choices, Ci, Deploy};
+use espresso::model::project::{ProjectSpec, ResourceSpec};
+use espresso::model::resource::{Field, ResourceName};
+use espresso::templates::bundle::{Bundle, MANIFEST, TEMPLATES, all_bundle_ids, bundle_ids, middleware_kinds};
 use include_dir::Dir;
 use std::collections::BTreeSet;
 

@@ -2,8 +2,8 @@
 //! Lockfiles are npm's output, not espresso's: they appear as a digest and their root entry.
 
 use crate::support::{plan, repo_root, variants};
-use espresso::plan::Plan;
-use espresso::project_file::digest;
+use espresso::engine::plan::Plan;
+use espresso::model::project_file::digest;
 
 fn document(plan: &Plan) -> String {
     let mut plan = plan.clone();

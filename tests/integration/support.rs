@@ -2,9 +2,9 @@
 
 use assert_cmd::Command;
 use espresso::cli::{Cache, Database, Ingress, NodeVersion};
-use espresso::name::ProjectName;
-use espresso::options::{Choices, Ci, Deploy};
-use espresso::plan::{Plan, plan_new};
+use espresso::engine::plan::{Plan, plan_new};
+use espresso::model::name::ProjectName;
+use espresso::model::options::{Choices, Ci, Deploy};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -34,13 +34,13 @@ impl Renderer {
         env.add_filter("quoted", |s: &str| serde_json::to_string(s).unwrap_or_default());
         // Partials (`_name.jinja` in a bundle) are included by path from the bundle's templates:
         // `{% include "deploy/monitoring/_rules.yaml.jinja" %}`.
-        for dir in crate::templates::TEMPLATES.dirs().flat_map(|set| set.dirs()) {
+        for dir in crate::templates::bundle::TEMPLATES.dirs().flat_map(|set| set.dirs()) {
             for file in dir.files() {
                 let is_partial = file
                     .path()
                     .file_name()
                     .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with('_') && n.ends_with(crate::templates::TEMPLATE_SUFFIX));
+                    .is_some_and(|n| n.starts_with('_') && n.ends_with(crate::templates::bundle::TEMPLATE_SUFFIX));
                 if let (true, Some(text)) = (is_partial, file.contents_utf8()) {
                     let name = file.path().to_string_lossy().replace('\\', "/");
                     // A partial that does not parse is missing to the render that includes it, which

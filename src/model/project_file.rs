@@ -2,10 +2,10 @@
 //! (with its SHA-256), so later commands can tell the user's edits from espresso's own output and
 //! an upgrade can re-create the exact base of a three-way merge from the recorded version and choices.
 
-use crate::options::{cache_str, database_str, ingress_str, node_str};
-use crate::plan::PlannedFile;
-use crate::project::ProjectSpec;
-use crate::templates::Bundle;
+use crate::engine::plan::PlannedFile;
+use crate::model::options::{cache_str, database_str, ingress_str, node_str};
+use crate::model::project::ProjectSpec;
+use crate::templates::bundle::Bundle;
 use sha2::{Digest, Sha256};
 use toml_edit::{Array, DocumentMut, Item, Table, value};
 
@@ -96,7 +96,7 @@ pub fn render(spec: &ProjectSpec, bundles: &[Bundle], files: &[PlannedFile]) -> 
 }
 
 /// The `[[resources]]` entry of one resource.
-pub fn resource_table(r: &crate::project::ResourceSpec) -> Table {
+pub fn resource_table(r: &crate::model::project::ResourceSpec) -> Table {
     let mut t = Table::new();
     t.insert("name", value(r.name.name.as_str()));
     let specs: Vec<String> = r.fields.iter().map(|f| f.spec()).collect();

@@ -2,7 +2,7 @@
 //! lockfile comes from a set resolved by npm ahead of time (see `examples/update_lockfiles.rs`),
 //! so `npm ci` works on a fresh project without espresso touching the network.
 
-use crate::templates::TEMPLATES;
+use crate::templates::bundle::TEMPLATES;
 use anyhow::Context;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -63,7 +63,7 @@ fn prune_union(language: &str, project: &str, deps: &Deps, dev: &Deps) -> anyhow
         .get_file(&path)
         .and_then(|f| f.contents_utf8())
         .with_context(|| format!("`templates/{path}` is missing"))?;
-    crate::lockfile::prune(union, project, deps, dev).map_err(|e| {
+    crate::engine::lockfile::prune(union, project, deps, dev).map_err(|e| {
         anyhow::anyhow!("{e:#}\nthis is a bug in espresso's templates: run `cargo run --example update_lockfiles`")
     })
 }

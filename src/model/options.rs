@@ -2,7 +2,7 @@
 
 use crate::cli::{Cache, CiArg, Database, DeployArg, Ingress, NewArgs, NodeVersion};
 use crate::error::usage;
-use crate::name::ProjectName;
+use crate::model::name::ProjectName;
 use crate::prompt::Prompter;
 use std::path::{Path, PathBuf};
 

@@ -6,8 +6,8 @@
 //! variant is a sibling `typescript/` set with the same bundle names.
 
 use crate::cli::{Cache, Database};
-use crate::config_schema::EnvVar;
-use crate::options::{Choices, Ci, Deploy};
+use crate::documents::config_schema::EnvVar;
+use crate::model::options::{Choices, Ci, Deploy};
 use anyhow::{Context, bail};
 use include_dir::{Dir, include_dir};
 use serde::Deserialize;

@@ -4,8 +4,8 @@
 //! serves the whole document at `/openapi.json`. Fragments keep `add resource` independent of
 //! how many resources exist: adding one writes one fragment and never rewrites the others.
 
-use crate::project::ProjectSpec;
-use crate::resource::ResourceContext;
+use crate::model::project::ProjectSpec;
+use crate::model::resource::ResourceContext;
 use serde_json::{Map, Value, json};
 
 pub const FILE: &str = "openapi.json";

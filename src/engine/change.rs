@@ -7,11 +7,11 @@
 //! unless `--force`. Applying writes each file through a temporary file and a rename, keeps the
 //! originals in memory, restores them all if any step fails, and writes `espresso.toml` last.
 
-use crate::fence;
-use crate::plan::{SCHEMA_FILE, Scope, plan_with, schema_for};
-use crate::project::{Project, ProjectSpec};
-use crate::project_file::{self, FILE};
-use crate::render::Renderer;
+use crate::engine::fence;
+use crate::engine::plan::{SCHEMA_FILE, Scope, plan_with, schema_for};
+use crate::model::project::{Project, ProjectSpec};
+use crate::model::project_file::{self, FILE};
+use crate::templates::renderer::Renderer;
 use anyhow::Context;
 use serde_json::Value;
 use similar::TextDiff;
@@ -360,7 +360,7 @@ fn record_change(
             table.insert(key, toml_edit::value(string_array(&list)));
         }
     }
-    let ingress = crate::options::ingress_str(choices.ingress);
+    let ingress = crate::model::options::ingress_str(choices.ingress);
     if table.get("ingress").and_then(Item::as_str) != Some(ingress) {
         table.insert("ingress", toml_edit::value(ingress));
     }
@@ -369,7 +369,7 @@ fn record_change(
     } else {
         table.insert("middleware", toml_edit::value(string_array(&spec.middleware)));
     }
-    let bundles = crate::templates::bundle_ids_with(&spec.choices, &spec.middleware);
+    let bundles = crate::templates::bundle::bundle_ids_with(&spec.choices, &spec.middleware);
     table.insert("bundles", toml_edit::value(string_array(&bundles)));
     let files = doc.get_mut("files").and_then(Item::as_table_mut).context("espresso.toml has no [files] table")?;
     let mut entries = project_file::parse_manifest(

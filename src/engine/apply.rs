@@ -1,8 +1,8 @@
 //! The applier: writes a plan to disk so that a failure at any point leaves nothing behind.
 //! A new project is staged in a hidden directory beside the target and renamed into place.
 
+use crate::engine::plan::Plan;
 use crate::error::UsageError;
-use crate::plan::Plan;
 use anyhow::Context;
 use std::fs;
 use std::io::Write;

@@ -2,17 +2,17 @@
 //! touches the disk; the applier writes a plan and the reporter describes it. The same spec
 //! always gives the same files, so `add` and `remove` are the difference between two plans.
 
-use crate::config_schema::{self, ConfigVar, EnvVar};
-use crate::fence;
-use crate::name::ProjectName;
-use crate::openapi;
-use crate::options::{Choices, Ci, Deploy, cache_str, database_str, ingress_str, node_str};
-use crate::package_json::{self, Deps};
-use crate::project::ProjectSpec;
-use crate::project_file;
-use crate::render::Renderer;
-use crate::resource::ResourceContext;
-use crate::templates::{Bundle, bundle_ids_with};
+use crate::documents::config_schema::{self, ConfigVar, EnvVar};
+use crate::documents::openapi;
+use crate::engine::fence;
+use crate::engine::package_json::{self, Deps};
+use crate::model::name::ProjectName;
+use crate::model::options::{Choices, Ci, Deploy, cache_str, database_str, ingress_str, node_str};
+use crate::model::project::ProjectSpec;
+use crate::model::project_file;
+use crate::model::resource::ResourceContext;
+use crate::templates::bundle::{Bundle, bundle_ids_with};
+use crate::templates::renderer::Renderer;
 use anyhow::{Context, bail};
 use minijinja::Value;
 use serde::Serialize;
@@ -346,7 +346,7 @@ pub fn npm_dependencies(
 /// Every npm dependency any bundle of `language` can bring: the set the union lockfile is
 /// resolved for.
 pub fn all_npm_dependencies(language: &str) -> anyhow::Result<(Deps, Deps)> {
-    let bundles: Vec<Bundle> = crate::templates::all_bundle_ids()
+    let bundles: Vec<Bundle> = crate::templates::bundle::all_bundle_ids()
         .iter()
         .filter(|id| {
             let set = id.split('/').next().unwrap_or_default();

@@ -2,10 +2,10 @@
 
 use crate::cli::{Cache, Database, Ingress, NodeVersion};
 use crate::error::UsageError;
-use crate::name::ProjectName;
-use crate::options::{Choices, Ci, Deploy};
-use crate::project_file::FILE;
-use crate::resource::{Field, ResourceName};
+use crate::model::name::ProjectName;
+use crate::model::options::{Choices, Ci, Deploy};
+use crate::model::project_file::FILE;
+use crate::model::resource::{Field, ResourceName};
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 use toml_edit::{DocumentMut, Item};

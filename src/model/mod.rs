@@ -1,0 +1,8 @@
+//! The project model: names, validated choices, resources and fields, and a project as
+//! `espresso.toml` records it.
+
+pub mod name;
+pub mod options;
+pub mod project;
+pub mod project_file;
+pub mod resource;
