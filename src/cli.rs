@@ -78,6 +78,16 @@ pub enum Command {
     Config(ConfigCommand),
     /// Re-render every file derived from config.schema.json and espresso.toml after hand edits
     Sync(ChangeFlags),
+    /// Complete or roll back a change that was interrupted (killed, crashed, power lost); every
+    /// command that changes the project does this first anyway
+    Recover(RecoverArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RecoverArgs {
+    /// Also put back files changed since the interruption (espresso's previous version wins)
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]

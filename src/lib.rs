@@ -17,7 +17,7 @@ pub mod templates;
 
 use clap::Parser;
 use cli::{AddCommand, Cli, ColorChoice, Command, ConfigCommand, ListCommand, RemoveCommand};
-use commands::{config, deployment, middleware, new, resource};
+use commands::{config, deployment, middleware, new, recover, resource};
 use error::UsageError;
 use report::Reporter;
 use std::ffi::OsString;
@@ -101,12 +101,13 @@ fn execute(cli: Cli, reporter: &Reporter) -> anyhow::Result<()> {
         Command::Remove(RemoveCommand::Resource(args)) => resource::remove(args, &cwd, reporter),
         Command::Add(AddCommand::Middleware(args)) => middleware::change(args, true, &cwd, reporter),
         Command::Remove(RemoveCommand::Middleware(args)) => middleware::change(args, false, &cwd, reporter),
-        Command::List(ListCommand::Middleware) => middleware::list(&cwd),
-        Command::List(ListCommand::Deployments) => deployment::list(&cwd),
+        Command::List(ListCommand::Middleware) => middleware::list(&cwd, reporter),
+        Command::List(ListCommand::Deployments) => deployment::list(&cwd, reporter),
         Command::Add(AddCommand::Deployment(args)) => deployment::change(args, true, &cwd, reporter),
         Command::Remove(RemoveCommand::Deployment(args)) => deployment::change(args, false, &cwd, reporter),
         Command::Config(ConfigCommand::Add(args)) => config::add(args, &cwd, reporter),
         Command::Config(ConfigCommand::Remove(args)) => config::remove(args, &cwd, reporter),
         Command::Sync(flags) => config::sync(flags, &cwd, reporter),
+        Command::Recover(args) => recover::recover(args, &cwd, reporter),
     }
 }

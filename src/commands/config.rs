@@ -1,7 +1,7 @@
 //! `espresso config add|remove` and `espresso sync`: the config schema edited or re-read, and every
 //! file derived from it re-rendered.
 
-use super::finish;
+use super::{access, finish, open};
 use crate::cli::{ChangeFlags, ConfigAddArgs, ConfigRemoveArgs};
 use crate::documents::config_schema::EnvVar;
 use crate::engine::change;
@@ -29,7 +29,7 @@ fn read_schema_document(project: &Project) -> anyhow::Result<serde_json::Value> 
 
 /// `espresso config add`: a new property in config.schema.json, then every derived file.
 pub fn add(args: ConfigAddArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Result<()> {
-    let mut project = Project::find(cwd)?;
+    let (mut project, _lock) = open(cwd, access(&args.flags), reporter)?;
     let var = EnvVar::from_flags(&args)?;
     let mut doc = read_schema_document(&project)?;
     let props = doc["properties"].as_object_mut().expect("checked above");
@@ -46,7 +46,7 @@ pub fn add(args: ConfigAddArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Resu
 
 /// `espresso config remove`: a variable the user declared leaves the schema and every derived file.
 pub fn remove(args: ConfigRemoveArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Result<()> {
-    let mut project = Project::find(cwd)?;
+    let (mut project, _lock) = open(cwd, access(&args.flags), reporter)?;
     let mut doc = read_schema_document(&project)?;
     let declared = schema_for(&project.spec, &Renderer::new())?;
     if serde_json::from_str::<serde_json::Value>(&declared)?["properties"].get(&args.name).is_some() {
@@ -68,7 +68,8 @@ pub fn remove(args: ConfigRemoveArgs, cwd: &Path, reporter: &Reporter) -> anyhow
 
 /// `espresso sync`: every file derived from config.schema.json and espresso.toml, re-rendered.
 pub fn sync(flags: ChangeFlags, cwd: &Path, reporter: &Reporter) -> anyhow::Result<()> {
-    resync(&mut Project::find(cwd)?, None, &flags, reporter)
+    let (mut project, _lock) = open(cwd, access(&flags), reporter)?;
+    resync(&mut project, None, &flags, reporter)
 }
 
 /// Re-renders every file whose rendering changed, from `schema` (the edited config schema) or

@@ -1,19 +1,19 @@
 //! `espresso add deployment`, `remove deployment` and `list deployments`: deployment targets and
 //! CI pipelines in or out of the project's choices.
 
-use super::finish;
+use super::{access, finish, open, open_to_list};
 use crate::cli::DeploymentArgs;
 use crate::engine::change;
 use crate::error;
 use crate::model::options::{Deploy, Target};
-use crate::model::project::Project;
 use crate::report::Reporter;
 use crate::templates::bundle::Bundle;
 use std::path::Path;
 
 /// `espresso list deployments`: every target; `*` marks those the project has.
-pub fn list(cwd: &Path) -> anyhow::Result<()> {
-    let project = Project::find(cwd).ok();
+pub fn list(cwd: &Path, reporter: &Reporter) -> anyhow::Result<()> {
+    let project = open_to_list(cwd, reporter)?;
+    let project = project.as_ref().map(|(p, _)| p);
     let mut out = String::new();
     for target in Target::all() {
         let has = project.as_ref().is_some_and(|p| target.is_in(&p.spec.choices));
@@ -31,7 +31,7 @@ pub fn list(cwd: &Path) -> anyhow::Result<()> {
 
 /// `espresso add deployment` / `remove deployment`: the target in or out of the choices.
 pub fn change(args: DeploymentArgs, add: bool, cwd: &Path, reporter: &Reporter) -> anyhow::Result<()> {
-    let mut project = Project::find(cwd)?;
+    let (mut project, _lock) = open(cwd, access(&args.flags), reporter)?;
     let target = Target::parse(&args.target)?;
     let kubernetes = Target::Deploy(Deploy::Kubernetes);
     // Both route HTTP into a cluster, and share the one recorded routing choice.

@@ -1,20 +1,20 @@
 //! `espresso add middleware`, `remove middleware` and `list middleware`: a kind in or out of the
 //! chain, with what it protects.
 
-use super::finish;
+use super::{access, finish, open, open_to_list};
 use crate::cli::MiddlewareArgs;
 use crate::engine::change;
 use crate::error;
 use crate::model::options::cache_str;
-use crate::model::project::Project;
 use crate::model::resource::ResourceName;
 use crate::report::Reporter;
 use crate::templates::bundle::middleware_kinds;
 use std::path::Path;
 
 /// `espresso list middleware`: every kind in chain order; `*` marks those the project has.
-pub fn list(cwd: &Path) -> anyhow::Result<()> {
-    let project = Project::find(cwd).ok();
+pub fn list(cwd: &Path, reporter: &Reporter) -> anyhow::Result<()> {
+    let project = open_to_list(cwd, reporter)?;
+    let project = project.as_ref().map(|(p, _)| p);
     let language = project.as_ref().map_or("javascript", |p| p.spec.choices.language);
     let mut out = String::new();
     for (kind, bundle) in middleware_kinds(language)? {
@@ -31,7 +31,7 @@ pub const AUTH: &str = "auth-jwt";
 
 /// `espresso add middleware` / `remove middleware`: the kind in or out of the spec, applied as a change.
 pub fn change(args: MiddlewareArgs, add: bool, cwd: &Path, reporter: &Reporter) -> anyhow::Result<()> {
-    let mut project = Project::find(cwd)?;
+    let (mut project, _lock) = open(cwd, access(&args.flags), reporter)?;
     let kinds = middleware_kinds(project.spec.choices.language)?;
     let names: Vec<String> = kinds.iter().map(|(k, _)| format!("`{k}`")).collect();
     if !kinds.iter().any(|(k, _)| *k == args.kind) {

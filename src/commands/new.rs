@@ -1,7 +1,10 @@
 //! `espresso new`: validate, plan, then dry-run or apply.
 
+use super::{lock, settle};
 use crate::cli::NewArgs;
-use crate::engine::{apply, plan};
+use crate::engine::apply::{self, TargetState};
+use crate::engine::lock::Access;
+use crate::engine::plan;
 use crate::model::options;
 use crate::prompt;
 use crate::report::Reporter;
@@ -21,6 +24,21 @@ pub fn new(args: NewArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Result<()>
         reporter.dry_run(&plan, shown)?;
         return Ok(());
     }
+    // Into an existing directory: one command at a time, after any change interrupted there.
+    let _lock = match state {
+        TargetState::NonEmpty => {
+            let lock = lock(&opts.target, Access::Change, reporter)?;
+            settle(&opts.target, false, reporter)?;
+            Some(lock)
+        }
+        TargetState::Missing | TargetState::Empty => {
+            let parent = opts.target.parent().unwrap_or(Path::new("."));
+            for name in apply::sweep_staging(parent)? {
+                reporter.status("recover", &format!("removed `{name}`, left by an interrupted `espresso new`"));
+            }
+            None
+        }
+    };
     apply::write_new(&plan, &opts.target, state)?;
     reporter.created(&plan, shown);
     Ok(())

@@ -1,18 +1,18 @@
 //! `espresso add resource` and `remove resource`.
 
-use super::finish;
 use super::middleware::AUTH;
+use super::{access, finish, open};
 use crate::cli::{AddResourceArgs, RemoveResourceArgs};
 use crate::engine::change;
 use crate::error;
-use crate::model::project::{Project, ResourceSpec};
+use crate::model::project::ResourceSpec;
 use crate::model::resource::{Field, ResourceName};
 use crate::report::Reporter;
 use std::path::Path;
 
 /// `espresso add resource`: a new resource in the project's spec, applied as a change.
 pub fn add(args: AddResourceArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Result<()> {
-    let mut project = Project::find(cwd)?;
+    let (mut project, _lock) = open(cwd, access(&args.flags), reporter)?;
     let name = ResourceName::parse(&args.name)?;
     if args.fields.is_empty() {
         return error::usage(
@@ -50,7 +50,7 @@ pub fn add(args: AddResourceArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Re
 
 /// `espresso remove resource`: the spec without the resource, applied as a change.
 pub fn remove(args: RemoveResourceArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Result<()> {
-    let mut project = Project::find(cwd)?;
+    let (mut project, _lock) = open(cwd, access(&args.flags), reporter)?;
     let wanted = ResourceName::parse(&args.name)?;
     let mut spec = project.spec.clone();
     let before = spec.resources.len();

@@ -1,7 +1,18 @@
-//! The applier: writes a plan to disk so that a failure at any point leaves nothing behind.
-//! A new project is staged in a hidden directory beside the target and renamed into place.
+//! The applier: the only code that writes to a project, so that a failure or a kill at any point
+//! leaves either the state before or, once recovered, exactly the state after.
+//!
+//! - A change to an existing directory ([`apply`]) is journaled first (`journal`), then every new
+//!   file is written beside its target and flushed, then renamed into place in order (the project
+//!   file last), then the directories are flushed and the journal removed. A step that fails
+//!   rolls everything back at once; a process killed half-way is recovered by the next command.
+//! - A new project in a missing or empty directory ([`write_new`]) is staged in a hidden
+//!   directory beside the target, locked while it is written, and renamed into place; a staging
+//!   directory left by a killed `espresso new` is removed by the next one in the same place.
 
-use crate::engine::plan::Plan;
+use super::fault;
+use super::journal::{self, Journal, Op};
+use super::lock::ProjectLock;
+use super::plan::Plan;
 use crate::error::UsageError;
 use anyhow::Context;
 use std::fs;
@@ -15,6 +26,8 @@ pub enum TargetState {
     Empty,
     NonEmpty,
 }
+
+const STAGING_PREFIX: &str = ".espresso-staging-";
 
 /// Checks the target directory; a file in the way or a non-empty directory without `--force`
 /// is a usage error. `shown` is the path as the user gave it, for messages.
@@ -43,6 +56,114 @@ pub fn check_target(target: &Path, shown: &Path, force: bool) -> anyhow::Result<
     }
 }
 
+/// Applies `ops` to the directory `root` (whose lock the caller holds), in order: journaled,
+/// flushed, all-or-nothing. `report(verb, path)` is called as each file lands.
+pub fn apply(root: &Path, command: &str, ops: &[Op], report: &mut dyn FnMut(&str, &str)) -> anyhow::Result<()> {
+    if ops.is_empty() {
+        return Ok(());
+    }
+    let journal = Journal::new(root, command, ops)?;
+    journal.write(root)?;
+    let result = write_all(root, ops, &journal, report);
+    match result {
+        Ok(()) => {
+            fault::point(|| "every file written; journal not yet removed".into())?;
+            journal::discard(root).context(
+                "the change is complete, but its journal could not be removed; the next espresso command removes it",
+            )
+        }
+        Err(err) => match journal.roll_back(root, true).and_then(|_| journal::discard(root)) {
+            Ok(()) => Err(err.context("every file was restored; nothing was changed")),
+            Err(undo) => Err(err.context(format!(
+                "the change could not be undone ({undo:#})\nrun `espresso recover` to finish putting the files back"
+            ))),
+        },
+    }
+}
+
+fn write_all(root: &Path, ops: &[Op], journal: &Journal, report: &mut dyn FnMut(&str, &str)) -> anyhow::Result<()> {
+    fault::point(|| "journal written; nothing replaced".into())?;
+    for dir in journal.created_dirs() {
+        let path = root.join(dir);
+        match fs::create_dir(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+                return Err(e).with_context(|| format!("cannot create `{dir}`"));
+            }
+            _ => {}
+        }
+    }
+    // Every new file beside its target first, then all flushed: nothing is replaced until every
+    // new file is safely on disk.
+    let mut temps = Vec::new();
+    for op in ops {
+        let Some(bytes) = op.after else { continue };
+        let temp = journal::temp_path(root, op.path);
+        let mode = existing_mode(&root.join(op.path)).unwrap_or(if op.executable { 0o755 } else { 0o644 });
+        let mut file = fs::File::create(&temp).with_context(|| format!("cannot write `{}`", op.path))?;
+        file.write_all(bytes).with_context(|| format!("cannot write `{}`", op.path))?;
+        set_mode(&file, mode)?;
+        temps.push(file);
+        fault::point(|| format!("temporary file of {} written", op.path))?;
+    }
+    for file in &temps {
+        file.sync_data().context("cannot flush a new file to disk")?;
+    }
+    drop(temps);
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for op in ops {
+        fault::point(|| format!("about to {} {}", op.verb(), op.path))?;
+        let path = root.join(op.path);
+        match op.after {
+            Some(_) => fs::rename(journal::temp_path(root, op.path), &path)
+                .with_context(|| format!("cannot write `{}`", op.path))?,
+            None => {
+                fs::remove_file(&path).with_context(|| format!("cannot delete `{}`", op.path))?;
+                // Directories espresso emptied go too, so add then remove leaves the tree as it was.
+                let mut dir = path.parent();
+                while let Some(d) = dir.filter(|d| *d != root) {
+                    if fs::remove_dir(d).is_err() {
+                        break;
+                    }
+                    dirs.push(d.parent().unwrap_or(root).to_path_buf());
+                    dir = d.parent();
+                }
+            }
+        }
+        dirs.push(path.parent().unwrap_or(root).to_path_buf());
+        report(op.verb(), op.path);
+    }
+    fault::point(|| "every file replaced; directories not yet flushed".into())?;
+    dirs.sort();
+    dirs.dedup();
+    for d in dirs.iter().filter(|d| d.is_dir()) {
+        journal::sync_dir(d).with_context(|| format!("cannot flush `{}`", d.display()))?;
+    }
+    Ok(())
+}
+
+fn existing_mode(path: &Path) -> Option<u32> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::metadata(path).ok().map(|m| m.permissions().mode() & 0o7777)
+    }
+    #[cfg(not(unix))]
+    {
+        fs::metadata(path).ok().map(|_| 0o644)
+    }
+}
+
+fn set_mode(file: &fs::File, mode: u32) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(fs::Permissions::from_mode(mode)).context("cannot set a file's mode")?;
+    }
+    #[cfg(not(unix))]
+    let _ = (file, mode);
+    Ok(())
+}
+
 /// Writes every file of `plan` under `root`, creating directories.
 fn write_tree(plan: &Plan, root: &Path) -> anyhow::Result<()> {
     for f in &plan.files {
@@ -57,6 +178,7 @@ fn write_tree(plan: &Plan, root: &Path) -> anyhow::Result<()> {
             use std::os::unix::fs::PermissionsExt;
             fs::set_permissions(&path, fs::Permissions::from_mode(0o755))?;
         }
+        fault::point(|| format!("staged {}", f.path))?;
     }
     Ok(())
 }
@@ -78,12 +200,36 @@ fn create_parents(dir: &Path) -> anyhow::Result<Option<PathBuf>> {
     Ok(missing)
 }
 
+/// Removes staging directories in `parent` that no running `espresso new` holds: what a killed
+/// one left behind. Returns their names.
+pub fn sweep_staging(parent: &Path) -> anyhow::Result<Vec<String>> {
+    let Ok(entries) = fs::read_dir(parent) else { return Ok(Vec::new()) };
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with(STAGING_PREFIX) || !entry.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        // Held by a live `espresso new`: not ours to touch.
+        if ProjectLock::try_acquire(&entry.path())?.is_some() {
+            fs::remove_dir_all(entry.path()).with_context(|| format!("cannot remove `{}`", entry.path().display()))?;
+            removed.push(name);
+        }
+    }
+    removed.sort();
+    Ok(removed)
+}
+
 /// Writes a new project at `target`: stage beside it, then rename into place. With `--force`
-/// into a non-empty directory, files are moved in one by one and undone on failure.
+/// into a non-empty directory, the files are applied to it as a journaled change (the caller
+/// holds that directory's lock and has recovered any change pending there).
 pub fn write_new(plan: &Plan, target: &Path, state: TargetState) -> anyhow::Result<()> {
+    if state == TargetState::NonEmpty {
+        return merge_into(plan, target);
+    }
     let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let created = create_parents(parent)?;
-    let result = stage_and_move(plan, parent, target, state);
+    let result = stage_and_move(plan, parent, target);
     if result.is_err()
         && let Some(top) = created
     {
@@ -92,61 +238,53 @@ pub fn write_new(plan: &Plan, target: &Path, state: TargetState) -> anyhow::Resu
     result
 }
 
-fn stage_and_move(plan: &Plan, parent: &Path, target: &Path, state: TargetState) -> anyhow::Result<()> {
+fn stage_and_move(plan: &Plan, parent: &Path, target: &Path) -> anyhow::Result<()> {
     let staging = tempfile::Builder::new()
-        .prefix(".espresso-staging-")
+        .prefix(STAGING_PREFIX)
         .tempdir_in(parent)
         .with_context(|| format!("cannot write in `{}`", parent.display()))?;
+    // Held until the process ends: the staging directory becomes the project, so the lock is the
+    // project's, and a sweep by another `espresso new` leaves a live staging directory alone.
+    let _lock = ProjectLock::try_acquire(staging.path())?.context("cannot lock the staging directory")?;
     write_tree(plan, staging.path())?;
-    match state {
-        TargetState::Missing | TargetState::Empty => {
-            // rename(2) replaces an empty directory atomically.
-            fs::rename(staging.path(), target)
-                .with_context(|| format!("cannot move the new project into `{}`", target.display()))?;
-            // The staging directory is now the target; nothing is left to clean up.
-            let _ = staging.keep();
-            Ok(())
-        }
-        TargetState::NonEmpty => merge_into(plan, staging.path(), target),
-    }
+    fault::point(|| "staged every file; not yet moved into place".into())?;
+    // rename(2) replaces an empty directory atomically.
+    fs::rename(staging.path(), target)
+        .with_context(|| format!("cannot move the new project into `{}`", target.display()))?;
+    // The staging directory is now the target; nothing is left to clean up.
+    let _ = staging.keep();
+    Ok(())
 }
 
-/// Moves staged files over an existing tree, keeping backups until every move succeeded.
-fn merge_into(plan: &Plan, staged: &Path, target: &Path) -> anyhow::Result<()> {
-    let backups =
-        tempfile::Builder::new().prefix(".espresso-backup-").tempdir_in(target.parent().unwrap_or(Path::new(".")))?;
-    let mut done: Vec<(PathBuf, Option<PathBuf>)> = Vec::new();
-    let mut dirs: Vec<PathBuf> = Vec::new();
-    let result = (|| -> anyhow::Result<()> {
-        for (i, f) in plan.files.iter().enumerate() {
-            let dest = target.join(&f.path);
-            if let Some(dir) = dest.parent()
-                && let Some(top) = create_parents(dir)?
-            {
-                dirs.push(top);
-            }
-            let backup = if dest.exists() {
-                let b = backups.path().join(i.to_string());
-                fs::rename(&dest, &b).with_context(|| format!("cannot replace `{}`", dest.display()))?;
-                Some(b)
-            } else {
-                None
-            };
-            done.push((dest.clone(), backup));
-            fs::rename(staged.join(&f.path), &dest).with_context(|| format!("cannot write `{}`", dest.display()))?;
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        for (dest, backup) in done.into_iter().rev() {
-            let _ = fs::remove_file(&dest);
-            if let Some(b) = backup {
-                let _ = fs::rename(b, &dest);
-            }
-        }
-        for d in dirs.into_iter().rev() {
-            let _ = fs::remove_dir_all(d);
-        }
-    }
-    result
+/// Writes the plan into an existing non-empty directory as one journaled change, the project file last.
+fn merge_into(plan: &Plan, target: &Path) -> anyhow::Result<()> {
+    let record = super::super::model::project_file::FILE;
+    let mut files: Vec<_> = plan.files.iter().collect();
+    files.sort_by_key(|f| f.path == record);
+    let befores: Vec<Option<Vec<u8>>> = files
+        .iter()
+        .map(|f| match fs::read(target.join(&f.path)) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("cannot read `{}`", f.path)),
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let ops: Vec<Op> = files
+        .iter()
+        .zip(&befores)
+        .filter(|(f, before)| before.as_deref() != Some(f.contents.as_bytes()))
+        .map(|(f, before)| Op {
+            path: &f.path,
+            before: before.as_deref(),
+            after: Some(f.contents.as_bytes()),
+            executable: f.executable,
+        })
+        .collect();
+    apply(target, &command_line(), &ops, &mut |_, _| {})
+}
+
+/// This process's command line, as the journal records it for recovery messages.
+pub fn command_line() -> String {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    format!("espresso {}", args.join(" "))
 }

@@ -4,10 +4,12 @@
 //! A file still exactly as espresso wrote it is replaced. A file the user edited keeps the
 //! user's lines: only espresso's fenced regions are re-rendered, and JSON documents get a
 //! three-way merge. Anything else is a conflict, reported all at once, and nothing is written
-//! unless `--force`. Applying writes each file through a temporary file and a rename, keeps the
-//! originals in memory, restores them all if any step fails, and writes `espresso.toml` last.
+//! unless `--force`. The change set is applied by `apply` as one journaled change, `espresso.toml`
+//! last.
 
+use crate::engine::apply;
 use crate::engine::fence;
+use crate::engine::journal::Op;
 use crate::engine::plan::{SCHEMA_FILE, Scope, plan_with, schema_for};
 use crate::model::project::{Project, ProjectSpec};
 use crate::model::project_file::{self, FILE};
@@ -16,7 +18,6 @@ use anyhow::Context;
 use serde_json::Value;
 use similar::TextDiff;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use toml_edit::{ArrayOfTables, Item};
 
@@ -420,95 +421,22 @@ impl ChangeSet {
         out
     }
 
-    /// Applies every change, `espresso.toml` last; on any failure every file is restored.
+    /// Applies every change, `espresso.toml` last, as one journaled change: a failure restores
+    /// every file, and a process killed half-way is completed or rolled back by the next command.
     pub fn apply(&self, report: &mut dyn FnMut(&str, &str)) -> anyhow::Result<()> {
-        let mut undo = Undo::default();
         let record = std::iter::once(&self.record).filter(|r| r.before != r.after);
-        let result: anyhow::Result<()> = self.changes.iter().chain(record).try_for_each(|c| {
-            undo.apply(&self.root, c)?;
-            report(c.verb(), &c.path);
-            Ok(())
-        });
-        if let Err(e) = result {
-            undo.rollback(&self.root);
-            return Err(e.context("every file was restored; nothing was changed"));
-        }
-        Ok(())
-    }
-}
-
-/// What was done so far, to put back on failure.
-#[derive(Default)]
-struct Undo {
-    files: Vec<(PathBuf, Option<String>)>,
-    dirs_created: Vec<PathBuf>,
-    dirs_removed: Vec<PathBuf>,
-}
-
-impl Undo {
-    fn apply(&mut self, root: &Path, c: &Change) -> anyhow::Result<()> {
-        let path = root.join(&c.path);
-        match &c.after {
-            Some(text) => {
-                let dir = path.parent().context("a file path without a parent")?;
-                let mut missing = Vec::new();
-                let mut d = dir;
-                while !d.exists() {
-                    missing.push(d.to_path_buf());
-                    d = d.parent().context("no existing ancestor")?;
-                }
-                fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
-                self.dirs_created.extend(missing.into_iter().rev());
-                let mut tmp = tempfile::NamedTempFile::new_in(dir)
-                    .with_context(|| format!("cannot write in `{}`", dir.display()))?;
-                tmp.write_all(text.as_bytes())?;
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::PermissionsExt;
-                    let mode = match fs::metadata(&path) {
-                        Ok(m) => m.permissions().mode(),
-                        Err(_) if c.executable => 0o755,
-                        Err(_) => 0o644,
-                    };
-                    fs::set_permissions(tmp.path(), fs::Permissions::from_mode(mode))?;
-                }
-                self.files.push((path.clone(), c.before.clone()));
-                tmp.persist(&path).map_err(|e| e.error).with_context(|| format!("cannot write `{}`", c.path))?;
-            }
-            None => {
-                self.files.push((path.clone(), c.before.clone()));
-                fs::remove_file(&path).with_context(|| format!("cannot delete `{}`", c.path))?;
-                // Directories espresso emptied go too, so add then remove leaves the tree as it was.
-                let mut dir = path.parent();
-                while let Some(d) = dir.filter(|d| *d != root) {
-                    if fs::remove_dir(d).is_err() {
-                        break;
-                    }
-                    self.dirs_removed.push(d.to_path_buf());
-                    dir = d.parent();
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn rollback(&mut self, _root: &Path) {
-        for d in self.dirs_removed.iter().rev() {
-            let _ = fs::create_dir_all(d);
-        }
-        for (path, before) in self.files.iter().rev() {
-            match before {
-                Some(text) => {
-                    let _ = fs::write(path, text);
-                }
-                None => {
-                    let _ = fs::remove_file(path);
-                }
-            }
-        }
-        for d in self.dirs_created.iter().rev() {
-            let _ = fs::remove_dir(d);
-        }
+        let ops: Vec<Op> = self
+            .changes
+            .iter()
+            .chain(record)
+            .map(|c| Op {
+                path: &c.path,
+                before: c.before.as_deref().map(str::as_bytes),
+                after: c.after.as_deref().map(str::as_bytes),
+                executable: c.executable,
+            })
+            .collect();
+        apply::apply(&self.root, &apply::command_line(), &ops, report)
     }
 }
 

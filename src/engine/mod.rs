@@ -4,7 +4,10 @@
 
 pub mod apply;
 pub mod change;
+pub mod fault;
 pub mod fence;
+pub mod journal;
+pub mod lock;
 pub mod lockfile;
 pub mod package_json;
 pub mod plan;

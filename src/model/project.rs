@@ -46,12 +46,14 @@ pub struct Project {
 }
 
 impl Project {
-    /// Finds the project containing `start` (it or a parent holds `espresso.toml`).
-    pub fn find(start: &Path) -> anyhow::Result<Self> {
+    /// The root of the project containing `start`: the nearest directory that holds
+    /// `espresso.toml`, or for which `pending` says a change was interrupted there (a killed
+    /// `espresso new --force` may not have written its project file yet).
+    pub fn find_root(start: &Path, pending: impl Fn(&Path) -> bool) -> anyhow::Result<PathBuf> {
         let mut dir = Some(start);
         while let Some(d) = dir {
-            if d.join(FILE).is_file() {
-                return Self::load(d);
+            if d.join(FILE).is_file() || pending(d) {
+                return Ok(d.to_path_buf());
             }
             dir = d.parent();
         }

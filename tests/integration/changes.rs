@@ -1,7 +1,7 @@
 //! `add resource` and `remove resource`: planned, checked, shown or applied, never losing the
 //! user's work.
 
-use crate::support::{Sandbox, espresso, read_tree, repo_root};
+use crate::support::{Sandbox, espresso, repo_root, state_diff, tree_state};
 use espresso::engine::change::plan_changes;
 use espresso::model::project::{Project, ResourceSpec};
 use espresso::model::resource::{Field, ResourceName};
@@ -251,10 +251,11 @@ fn outside_a_project_or_with_a_broken_project_file_the_error_says_so() {
 }
 
 #[test]
-fn a_failure_while_applying_restores_every_file() {
-    let sb = project(&[]);
+fn a_real_failure_half_way_restores_every_file_and_directory() {
+    // Not injected: after planning, someone makes a directory where a new file must go, so its
+    // rename fails once the files before it (and the new directories) were written.
+    let sb = project(&["--database", "postgres"]);
     let root = sb.path().join("shop");
-    let before = sb.snapshot("shop");
     let mut project = Project::load(&root).unwrap();
     let mut spec = project.spec.clone();
     let fields = ["title", "sku:string:unique"].iter().map(|f| Field::parse(f).unwrap()).collect();
@@ -265,16 +266,16 @@ fn a_failure_while_applying_restores_every_file() {
         protected: false,
     });
     let changes = plan_changes(&mut project, &spec, false).unwrap();
-    // Injected failure: a directory now stands where the last new file must go.
-    let last = changes.changes.iter().rev().find(|c| c.before.is_none()).unwrap();
-    let blocker = root.join(&last.path);
-    fs::create_dir_all(&blocker).unwrap();
-    let err = changes.apply(&mut |_, _| {}).unwrap_err();
-    assert!(format!("{err:#}").contains("every file was restored"));
-    fs::remove_dir(&blocker).unwrap();
-    let mut after = read_tree(&root);
-    after.retain(|_, _| true);
-    assert_eq!(after, before);
+    let new_files: Vec<_> = changes.changes.iter().filter(|c| c.before.is_none()).collect();
+    let middle = new_files[new_files.len() / 2];
+    fs::create_dir_all(root.join(&middle.path).join("mine")).unwrap();
+    let before = tree_state(&root);
+    let mut written = Vec::new();
+    let err = changes.apply(&mut |_, path| written.push(path.to_owned())).unwrap_err();
+    assert!(!written.is_empty(), "the failure came before any file was written");
+    assert!(format!("{err:#}").contains("every file was restored"), "{err:#}");
+    let after = tree_state(&root);
+    assert!(after == before, "{:?}", state_diff(&before, &after));
 }
 
 #[test]

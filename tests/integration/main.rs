@@ -6,6 +6,7 @@ mod deployments;
 mod derived;
 mod e2e;
 mod hygiene;
+mod safety;
 mod snapshots;
 mod support;
 mod targets;

@@ -180,3 +180,98 @@ pub fn without_digests(text: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// Every file below `root` with its bytes, and every directory (`None`), relative to `root`: the
+/// whole state of a tree, so comparisons notice a directory left behind or missing.
+#[track_caller]
+pub fn tree_state(root: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
+    walkdir::WalkDir::new(root)
+        .min_depth(1)
+        .into_iter()
+        .map(|e| e.expect("readable tree"))
+        .map(|e| {
+            let rel = e.path().strip_prefix(root).unwrap().to_path_buf();
+            let contents = e.file_type().is_file().then(|| fs::read(e.path()).unwrap());
+            (rel, contents)
+        })
+        .collect()
+}
+
+/// The paths where two tree states differ, for assertion messages.
+pub fn state_diff(a: &BTreeMap<PathBuf, Option<Vec<u8>>>, b: &BTreeMap<PathBuf, Option<Vec<u8>>>) -> Vec<String> {
+    a.keys()
+        .chain(b.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .filter(|p| a.get(*p) != b.get(*p))
+        .map(|p| {
+            let what = |s: Option<&Option<Vec<u8>>>| match s {
+                None => "absent",
+                Some(None) => "a directory",
+                Some(Some(_)) => "a file",
+            };
+            format!("{} ({} / {})", p.display(), what(a.get(p)), what(b.get(p)))
+        })
+        .collect()
+}
+
+/// Copies the tree at `from` to `to` (which must not exist), keeping file modes.
+pub fn copy_tree(from: &Path, to: &Path) {
+    for e in walkdir::WalkDir::new(from) {
+        let e = e.unwrap();
+        let dest = to.join(e.path().strip_prefix(from).unwrap());
+        if e.file_type().is_dir() {
+            fs::create_dir_all(&dest).unwrap();
+        } else {
+            fs::copy(e.path(), &dest).unwrap();
+        }
+    }
+}
+
+/// The espresso binary as a plain `std::process::Command`, for tests that signal the process.
+pub fn espresso_process() -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("espresso"));
+    cmd.env_remove("NO_COLOR").env_remove("CLICOLOR_FORCE").env_remove("CI").env_remove("ESPRESSO_FAULT");
+    cmd
+}
+
+/// Runs `espresso <args>` in `dir` with `ESPRESSO_FAULT=pause:<point>`, waits until it stops at
+/// that point and kills it with SIGKILL. Returns what it printed before the kill, or `None` when
+/// it finished without reaching the point (it has fewer points).
+pub fn kill_at(dir: &Path, args: &[&str], point: usize) -> Option<String> {
+    use std::io::BufRead;
+    let mut child = espresso_process()
+        .current_dir(dir)
+        .args(args)
+        .env("ESPRESSO_FAULT", format!("pause:{point}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("espresso starts");
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    let mut line = String::new();
+    while stderr.read_line(&mut line).unwrap() > 0 {
+        seen.push_str(&line);
+        if line.starts_with(&format!("espresso: paused at fault point {point}:")) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            return Some(seen);
+        }
+        line.clear();
+    }
+    child.wait().unwrap();
+    None
+}
+
+/// The fault points `espresso <args>` passes in `dir` (it runs to the end), in order.
+pub fn fault_points(dir: &Path, args: &[&str]) -> Vec<String> {
+    let out = espresso_process().current_dir(dir).args(args).env("ESPRESSO_FAULT", "trace").output().unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stderr)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.strip_prefix("espresso: fault point "))
+        .map(|l| l.split_once(": ").map(|(_, what)| what.to_owned()).unwrap())
+        .collect()
+}
