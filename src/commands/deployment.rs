@@ -82,7 +82,11 @@ pub fn change(args: DeploymentArgs, add: bool, cwd: &Path, reporter: &Reporter) 
             );
         }
     }
-    spec.choices.check()?;
+    if add {
+        for note in spec.choices.add_requirements() {
+            reporter.status("note", &note);
+        }
+    }
     let changes = change::plan_changes(&mut project, &spec, args.flags.force)?;
     finish(&changes, &args.flags, reporter)
 }

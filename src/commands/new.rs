@@ -17,6 +17,9 @@ pub fn new(args: NewArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Result<()>
         _ => Box::new(prompt::Unattended),
     };
     let opts = options::NewOptions::from_args(args, cwd, prompter.as_mut())?;
+    for note in &opts.notes {
+        reporter.status("note", note);
+    }
     let shown = opts.target.strip_prefix(cwd).unwrap_or(&opts.target);
     let state = apply::check_target(&opts.target, shown, opts.force)?;
     let plan = plan::plan_new(&opts.name, &opts.choices)?;

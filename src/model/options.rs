@@ -201,12 +201,25 @@ impl Choices {
         self.ci.contains(&c)
     }
 
-    /// Combinations that cannot work are usage errors, named with their remedy.
+    /// Adds every target that a chosen one needs (compose and ecs need docker), the way a
+    /// package manager adds what a package depends on. Returns a sentence for each addition.
+    pub fn add_requirements(&mut self) -> Vec<String> {
+        let mut added = Vec::new();
+        for (target, needs, why) in Deploy::REQUIRES {
+            if self.has_deploy(target) && !self.has_deploy(needs) {
+                self.deploy.push(needs);
+                self.deploy.sort();
+                added.push(format!("adding `{}` too: `{}` needs it ({why})", needs.as_str(), target.as_str()));
+            }
+        }
+        added
+    }
+
+    /// A combination that cannot work, as a project file may hold after a hand edit.
     pub fn check(&self) -> anyhow::Result<()> {
         for (target, needs, why) in Deploy::REQUIRES {
             if self.has_deploy(target) && !self.has_deploy(needs) {
-                let (t, n) = (target.as_str(), needs.as_str());
-                return usage(format!("`--deploy {t}` needs `{n}`: {why}"), format!("use `--deploy {n},{t}`"));
+                anyhow::bail!("`{}` is listed without `{}`, which it needs: {why}", target.as_str(), needs.as_str());
             }
         }
         Ok(())
@@ -224,6 +237,8 @@ pub struct NewOptions {
     pub name: ProjectName,
     pub target: PathBuf,
     pub choices: Choices,
+    /// What was chosen on the user's behalf, to tell them (`docker` added for `compose`).
+    pub notes: Vec<String>,
     pub dry_run: bool,
     pub force: bool,
 }
@@ -262,14 +277,14 @@ impl NewOptions {
             None => defaults.node,
         };
         let ingress = args.ingress.unwrap_or_default();
-        let choices = Choices { language: "javascript", database, cache, deploy, ci, node, ingress };
-        choices.check()?;
+        let mut choices = Choices { language: "javascript", database, cache, deploy, ci, node, ingress };
+        let notes = choices.add_requirements();
 
         let target = match args.dir {
             Some(dir) => cwd.join(dir),
             None => cwd.join(name.as_str()),
         };
-        Ok(Self { name, target, choices, dry_run: args.dry_run, force: args.force })
+        Ok(Self { name, target, choices, notes, dry_run: args.dry_run, force: args.force })
     }
 }
 

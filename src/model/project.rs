@@ -154,6 +154,7 @@ fn read_spec(doc: &DocumentMut) -> anyhow::Result<ProjectSpec> {
         },
     };
     let choices = Choices { language, database, cache, deploy, ci, node, ingress };
+    choices.check()?;
 
     let mut resources = Vec::new();
     if let Some(item) = doc.get("resources") {

@@ -91,11 +91,20 @@ fn unknown_option_values_list_the_valid_ones() {
 }
 
 #[test]
+fn a_target_that_needs_another_brings_it_and_says_so() {
+    let sb = Sandbox::new();
+    sb.run(&["new", "orders", "--deploy", "compose,ecs", "--ci", "none"]).success().stderr(
+        predicate::str::contains("note   adding `docker` too: `compose` needs it")
+            .and(predicate::str::contains("compose files build the service's image")),
+    );
+    let record = fs::read_to_string(sb.path().join("orders/espresso.toml")).unwrap();
+    assert!(record.contains("deploy = [\"docker\", \"compose\", \"ecs\"]"), "{record}");
+    assert!(sb.path().join("orders/Dockerfile").is_file());
+}
+
+#[test]
 fn impossible_combinations_name_the_fix() {
     let sb = Sandbox::new();
-    sb.run(&["new", "orders", "--deploy", "compose"])
-        .code(2)
-        .stderr(predicate::str::contains("use `--deploy docker,compose`"));
     sb.run(&["new", "orders", "--deploy", "none,docker"])
         .code(2)
         .stderr(predicate::str::contains("`--deploy none` cannot be combined"));

@@ -139,13 +139,6 @@ fn deployment_errors_name_their_remedy_and_change_nothing() {
     in_shop(&sb, &["remove", "deployment", "docker"])
         .code(2)
         .stderr(predicate::str::contains("remove deployment compose"));
-    let pm2 = project(&["--deploy", "pm2", "--ci", "none"]);
-    espresso()
-        .current_dir(pm2.path().join("shop"))
-        .args(["add", "deployment", "ecs"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("`--deploy ecs` needs `docker`").and(predicate::str::contains("docker,ecs")));
     in_shop(&sb, &["add", "deployment", "ecs", "-q"]).success();
     in_shop(&sb, &["remove", "deployment", "docker"])
         .code(2)
@@ -155,6 +148,42 @@ fn deployment_errors_name_their_remedy_and_change_nothing() {
         .code(2)
         .stderr(predicate::str::contains("`--ingress` goes with"));
     assert!(sb.snapshot("shop") == before);
+}
+
+/// Like a package manager: a target brings what it needs, says so, and what it brought then
+/// cannot be removed while the target is there.
+#[test]
+fn adding_a_target_that_needs_docker_adds_docker_and_says_so() {
+    for target in ["compose", "ecs"] {
+        let sb = project(&["--deploy", "pm2", "--ci", "none"]);
+        in_shop(&sb, &["add", "deployment", target])
+            .success()
+            .stderr(predicate::str::contains(format!("note   adding `docker` too: `{target}` needs it")));
+        let fresh = project(&["--deploy", &format!("docker,pm2,{target}"), "--ci", "none"]);
+        for file in ["Dockerfile", ".dockerignore", "espresso.toml"] {
+            let (a, b) = (read(&sb, file), read(&fresh, file));
+            let strip = |t: &str| {
+                t.lines().filter(|l| !l.trim().is_empty()).map(str::to_owned).collect::<std::collections::BTreeSet<_>>()
+            };
+            assert_eq!(strip(&a), strip(&b), "{target}: {file} differs from `new --deploy docker,pm2,{target}`");
+        }
+        in_shop(&sb, &["remove", "deployment", "docker"])
+            .code(2)
+            .stderr(predicate::str::contains(format!("needed by `{target}`")));
+    }
+}
+
+#[test]
+fn a_project_file_listing_compose_without_docker_is_refused() {
+    let sb = project(&["--deploy", "docker,compose", "--ci", "none"]);
+    let path = sb.path().join("shop/espresso.toml");
+    let text =
+        fs::read_to_string(&path).unwrap().replace("deploy = [\"docker\", \"compose\"]", "deploy = [\"compose\"]");
+    fs::write(&path, text).unwrap();
+    in_shop(&sb, &["add", "middleware", "compression"]).code(1).stderr(
+        predicate::str::contains("`compose` is listed without `docker`")
+            .and(predicate::str::contains("restore the file")),
+    );
 }
 
 #[test]
