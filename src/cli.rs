@@ -21,6 +21,7 @@ Examples:
   espresso add deployment kubernetes --ingress gateway
   espresso config add PAYMENT_API_KEY --secret --required-in-production --description 'Key of the payment API'
   espresso sync --dry-run                  after editing config.schema.json by hand
+  espresso recover                         settle a change that was killed half-way
 
 Exit status: 0 success, 1 failure, 2 usage error (nothing was written).";
 
@@ -194,6 +195,8 @@ Fields: --field <name>[:<type>[:<modifier>...]], repeated.
   types      string (default), text, integer, number, boolean, date, datetime, uuid, email, url,
              json, enum(a|b|c)
   modifiers  optional (may be null; fields are required otherwise), unique, default=<value>
+             (default= goes last and takes the rest, colons included)
+  refused    unique boolean, json or text; defaults on datetime and json; a default the type rejects
 
 Example:
   espresso add resource order-item --field title --field quantity:integer:default=1 \\

@@ -86,10 +86,8 @@ pub fn fragment(r: &ResourceContext) -> anyhow::Result<String> {
         let mut input = Map::new();
         let mut required = Vec::new();
         for f in &r.fields {
-            let mut schema: Value = serde_json::from_str(&f.schema_json)?;
-            if f.optional {
-                schema = json!({ "oneOf": [schema, { "type": "null" }] });
-            }
+            // The validator's own property schema: the document says exactly what is enforced.
+            let schema: Value = serde_json::from_str(&f.schema_json)?;
             input.insert(f.name.clone(), schema.clone());
             props.insert(f.name.clone(), schema);
             if f.required {

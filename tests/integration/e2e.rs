@@ -6,7 +6,7 @@
 //! The harness is found through ESPRESSO_VALIDATE_DIR (set by `.ci/run`). Without it the test
 //! says plainly that it was skipped; under CI=true that is a failure.
 
-use crate::support::{Sandbox, free_port, missing, variants};
+use crate::support::{KEYWORD_FIELDS, Sandbox, field_matrix, free_port, missing, variants};
 use crate::targets;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -81,6 +81,17 @@ impl Postgres {
             .arg(dir.path().join("log"))
             .arg("start"));
         Some(Self { bin, data, _dir: dir, port })
+    }
+
+    /// The rows of a query, one per line.
+    fn query(&self, sql: &str) -> String {
+        let port = self.port.to_string();
+        let out = Command::new(self.bin.join("psql"))
+            .args(["-h", "127.0.0.1", "-p", &port, "-U", "espresso", "-d", "postgres", "-Atc", sql])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
     }
 
     /// A new, empty database, so projects with same-named tables do not meet.
@@ -240,9 +251,11 @@ fn check_monitoring(dir: &Path) -> Result<usize, String> {
         let dashboard: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap())
                 .map_err(|e| e.to_string())?;
-        let rules: Vec<serde_json::Value> = dashboard["panels"]
-            .as_array()
-            .unwrap()
+        let panels = dashboard["panels"].as_array().ok_or("a dashboard without panels")?;
+        if let Some(empty) = panels.iter().find(|p| p["targets"].as_array().is_none_or(Vec::is_empty)) {
+            return Err(format!("dashboard panel {} has no query", empty["title"]));
+        }
+        let rules: Vec<serde_json::Value> = panels
             .iter()
             .flat_map(|p| p["targets"].as_array().unwrap().iter())
             .enumerate()
@@ -254,7 +267,20 @@ fn check_monitoring(dir: &Path) -> Result<usize, String> {
         std::fs::write(&path, serde_json::to_string(&doc).unwrap()).unwrap();
         promtool(&["check", "rules", path.to_str().unwrap()])?;
     }
+    if queries == 0 {
+        return Err("the monitoring target has no dashboard query to check".into());
+    }
     Ok(queries)
+}
+
+/// Whether the harness finds checkov, as `validate-service` looks for it.
+fn checkov_installed() -> bool {
+    let home = std::env::var_os("VALIDATE_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/svc-validate"));
+    std::env::var_os("CHECKOV").is_some()
+        || home.join("checkov-venv/bin/checkov").is_file()
+        || crate::support::on_path("checkov")
 }
 
 /// The checks of `targets` that apply to a project (by the files it has), each with its result.
@@ -313,7 +339,12 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
     let Some(redis) = Redis::start() else {
         return missing("redis-server (Debian package `redis-server`) is not installed");
     };
-    let checkov = std::env::var("ESPRESSO_CHECKOV").is_ok_and(|v| v == "1");
+    let checkov = checkov_installed();
+    if !checkov {
+        missing(
+            "checkov is not installed (`../shared/validate/setup --with-checkov`), so no project was checked by it",
+        );
+    }
 
     let sb = Sandbox::new();
     let mut failures = Vec::new();
@@ -422,10 +453,6 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
             )
             .env("VALIDATE_START_ENV", start_env)
             .env("VALIDATE_CHECKOV_SKIP", "CKV_K8S_15,CKV_K8S_21,CKV_K8S_43")
-            // The harness takes autoscaling.k8s.io (the VPA's CRD group) for the built-in
-            // autoscaling group and fails for want of a schema; the VPA component is checked by
-            // `the_optional_components_compose_with_an_overlay` instead (asked of the harness in the note).
-            .env("VALIDATE_K8S_DIRS", "k8s/base k8s/overlays k8s/components/monitoring")
             .output()
             .expect("validate-service runs");
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -480,5 +507,64 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
             );
         }
     }
+    if let Err(e) = every_accepted_field_works(&sb, &harness, &postgres) {
+        failures.push(e);
+    }
     assert!(failures.is_empty(), "validate-service failed:\n{}", failures.join("\n\n"));
+}
+
+/// Every field definition espresso accepts (each type with each set of modifiers it allows, and
+/// names that are reserved words in JavaScript or SQL) in one PostgreSQL project, whose own tests
+/// then run on both Node lines, in memory and against the real server. Also: espresso's list of
+/// SQL key words that need quoting covers the server's.
+fn every_accepted_field_works(sb: &Sandbox, harness: &Path, postgres: &Postgres) -> Result<(), String> {
+    let reserved = postgres.query("SELECT word FROM pg_get_keywords() WHERE catcode IN ('R', 'T') ORDER BY word");
+    let missing: Vec<&str> =
+        reserved.lines().filter(|w| !espresso::model::resource::SQL_RESERVED.contains(w)).collect();
+    if !missing.is_empty() {
+        return Err(format!("SQL_RESERVED lacks key words the server reserves: {missing:?}"));
+    }
+    let project = "svc-fields";
+    sb.run(&["new", project, "-q", "--database", "postgres", "--deploy", "none", "--ci", "none"]).success();
+    let dir = sb.path().join(project);
+    let matrix = field_matrix();
+    let mut combinations = 0;
+    for (short, _, _) in crate::support::FIELD_TYPES {
+        let resource = format!("probe-{short}");
+        let mut args = vec!["add", "resource", resource.as_str()];
+        for (_, spec, _) in matrix.iter().filter(|(s, _, d)| s == short && d.is_ok()) {
+            args.extend(["--field", spec.as_str()]);
+            combinations += 1;
+        }
+        espresso_in(&dir, &args);
+    }
+    let mut args = vec!["add", "resource", "keyword"];
+    for f in KEYWORD_FIELDS {
+        args.extend(["--field", f]);
+    }
+    espresso_in(&dir, &args);
+    let started = Instant::now();
+    let out = Command::new(harness)
+        .arg(&dir)
+        .args(["--node", "24,26", "--fail-on-skip", "-v", "--only", "schemas,node"])
+        .env("DATABASE_URL", postgres.database(project))
+        .env("VALIDATE_EXTRA_PROBES", "/openapi.json=200 /api/v1/keywords=200")
+        .output()
+        .expect("validate-service runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let summary = stdout.lines().last().unwrap_or_default().to_owned();
+    eprintln!(
+        "{:<24} {summary} ({:.0?}, {combinations} field combinations and {} keyword names)",
+        "fields",
+        started.elapsed(),
+        KEYWORD_FIELDS.len()
+    );
+    let skipped: Vec<&str> = stdout.lines().filter(|l| l.contains("ℹ skipped ")).collect();
+    if !out.status.success() || !summary.ends_with(" 0 failed") {
+        return Err(format!("fields: {summary}\n{stdout}{}", String::from_utf8_lossy(&out.stderr)));
+    }
+    if skipped.len() != 2 || !skipped.iter().all(|l| l.trim_end().ends_with("skipped 0")) {
+        return Err(format!("fields: the PostgreSQL tests did not all run: {skipped:?}"));
+    }
+    Ok(())
 }

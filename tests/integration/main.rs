@@ -5,6 +5,7 @@ mod cli;
 mod deployments;
 mod derived;
 mod e2e;
+mod fields;
 mod hygiene;
 mod safety;
 mod snapshots;

@@ -4,7 +4,9 @@
 //! no temporary file and no journal; failures injected in-process restore everything; two
 //! commands started together never lose each other's work.
 
-use crate::support::{Sandbox, copy_tree, espresso, espresso_process, fault_points, kill_at, state_diff, tree_state};
+use crate::support::{
+    Sandbox, copy_tree, espresso, espresso_process, fault_points, kill_at, state_diff, tell, tree_state,
+};
 use predicates::prelude::*;
 use std::collections::BTreeMap;
 use std::fs;
@@ -129,13 +131,6 @@ impl Prepared {
 #[track_caller]
 fn assert_state(now: &State, expected: &State, what: &str) {
     assert!(now == expected, "{what}: {:?}", state_diff(expected, now));
-}
-
-/// Writes to the terminal even when the test harness captures output, so that figures and skips
-/// are seen on a passing run.
-pub fn tell(text: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "{text}");
 }
 
 /// The state a kill at a fault point must recover to: the record (espresso.toml) is renamed last,

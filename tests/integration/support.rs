@@ -155,13 +155,21 @@ pub fn on_path(command: &str) -> bool {
     std::env::var_os("PATH").is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(command).is_file()))
 }
 
-/// A tool the test needs is missing: fail under CI, otherwise say plainly that it was skipped.
+/// Writes a line to the terminal even when the test harness captures output (it captures only
+/// the print macros), so that skips and measured figures are seen on a passing run.
+pub fn tell(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{text}");
+}
+
+/// A tool the test needs is missing: fail under CI, otherwise say plainly, on the terminal, that
+/// the check was skipped.
 #[track_caller]
 pub fn missing(what: &str) {
     if in_ci() {
         panic!("{what} (required under CI=true; `.ci/run` installs it)");
     }
-    eprintln!("SKIPPED: {what}; run `.ci/run` or see README.md to install it");
+    tell(&format!("SKIPPED: {what}; run `.ci/run` or see README.md to install it"));
 }
 
 /// Digests in espresso.toml's record change with every template edit; the files themselves are
@@ -275,3 +283,95 @@ pub fn fault_points(dir: &Path, args: &[&str]) -> Vec<String> {
         .map(|l| l.split_once(": ").map(|(_, what)| what.to_owned()).unwrap())
         .collect()
 }
+
+/// The field types with a valid default for each (`datetime` and `json` take none; theirs are
+/// there to be refused).
+pub const FIELD_TYPES: &[(&str, &str, &str)] = &[
+    ("string", "string", "hello"),
+    ("text", "text", "hello"),
+    ("integer", "integer", "7"),
+    ("number", "number", "2.5"),
+    ("boolean", "boolean", "true"),
+    ("date", "date", "2026-03-04"),
+    ("datetime", "datetime", "2026-03-04T10:00:00Z"),
+    ("uuid", "uuid", "00000000-0000-4000-8000-00000000abcd"),
+    ("email", "email", "x@example.com"),
+    ("url", "url", "https://example.com/x?a=1"),
+    ("json", "json", "{}"),
+    ("enum", "enum(a|b|c)", "b"),
+];
+
+/// Every field type with every set of modifiers, and what espresso decides for it: `Ok` (it
+/// works end to end) or `Err` with part of the reason it is refused. Names encode the modifiers
+/// (`vou`: optional, unique), one resource per type.
+pub fn field_matrix() -> Vec<(&'static str, String, Result<(), &'static str>)> {
+    let mut out = Vec::new();
+    for (short, kind, default) in FIELD_TYPES {
+        for mask in 0..8 {
+            let (optional, unique, with_default) = (mask & 1 != 0, mask & 2 != 0, mask & 4 != 0);
+            let mut name = String::from("v");
+            let mut spec = String::new();
+            for (on, letter, modifier) in [(optional, 'o', ":optional"), (unique, 'u', ":unique")] {
+                if on {
+                    name.push(letter);
+                    spec.push_str(modifier);
+                }
+            }
+            if with_default {
+                name.push('d');
+                spec.push_str(&format!(":default={default}"));
+            }
+            let decision = match *short {
+                "boolean" | "json" if unique => Err("cannot be unique"),
+                "text" if unique => Err("a text field cannot be unique"),
+                "datetime" if with_default => Err("datetime fields take no default"),
+                "json" if with_default => Err("json fields take no default"),
+                _ => Ok(()),
+            };
+            out.push((*short, format!("{name}:{kind}{spec}"), decision));
+        }
+    }
+    out
+}
+
+/// Definitions refused beyond the type × modifier table: each with part of its reason.
+pub const REFUSED_FIELDS: &[(&str, &str)] = &[
+    ("s:enum(a|a)", "enum value `a` is listed twice"),
+    ("s:enum(a|b|a):default=a", "listed twice"),
+    ("s:enum(a):unique", "a unique enum needs at least two values"),
+    ("s:enum(a||b)", "enum value ``"),
+    ("s:string:default=", "1 to 255 characters"),
+    ("i:integer:default=3000000000", "an integer between"),
+    ("d:date:default=2026-02-30", "a date (YYYY-MM-DD)"),
+    ("d:date:default=0000-01-01", "a date (YYYY-MM-DD)"),
+    ("d:date:default=2026-1-5", "a date (YYYY-MM-DD)"),
+    ("u:uuid:default=------------------------------------", "a UUID"),
+    ("e:email:default=nobody", "an email address"),
+    ("e:email:default=a@localhost", "an email address"),
+    ("w:url:default=ftp://example.com", "an http:// or https:// URL"),
+    ("w:url:default=https://exa mple.com", "an http:// or https:// URL"),
+    ("n:number:default=NaN", "a finite number"),
+    ("b:boolean:default=yes", "`true` or `false`"),
+    ("s:string:optional:optional", "`optional` is given twice"),
+    ("a-very-long-field-name-that-postgresql-would-silently-cut-short-x:string", "PostgreSQL's limit"),
+    ("created_at:datetime", "managed by the service"),
+    ("s:money", "unknown type `money`"),
+];
+
+/// Names that are reserved words in JavaScript or SQL, or inherited by every JavaScript object:
+/// each works as a field name.
+pub const KEYWORD_FIELDS: &[&str] = &[
+    "class",
+    "new",
+    "delete",
+    "constructor",
+    "order:integer:unique",
+    "user:string:optional",
+    "select:text",
+    "limit:integer:default=3",
+    "default:enum(x|y):default=y",
+    "group:date:optional",
+    "to-string",
+    "value-of:json",
+    "site:url:optional:default=https://example.com:8443/a?b=c",
+];

@@ -2,7 +2,9 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { badRequest } from './errors.js';
 
-const ajv = new Ajv2020({ allErrors: true, strict: true, useDefaults: true });
+// ownProperties: a body is only what the client sent; `constructor` or `toString` inherited from
+// Object.prototype must not count as a field that is present.
+const ajv = new Ajv2020({ allErrors: true, strict: true, useDefaults: true, ownProperties: true });
 addFormats(ajv);
 
 /**
