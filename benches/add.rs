@@ -3,8 +3,9 @@
 //!
 //!     cargo bench --bench add            (RUNS=30 by default)
 //!
-//! Each run gets its own copy of the project, made before the timer starts; runs alternate
-//! between the two projects; nothing is deleted (see benches/new.rs).
+//! Each run gets its own copy of the project, made and flushed to disk before the timer starts;
+//! the two projects alternate, and which goes first alternates from run to run; nothing is
+//! deleted (see benches/new.rs).
 
 use espresso::engine::apply::{TargetState, write_new};
 use espresso::engine::plan::plan_project;
@@ -24,6 +25,13 @@ fn median(mut xs: Vec<Duration>) -> Duration {
 fn copy(from: &Path, to: &Path) {
     let status = Command::new("cp").arg("-r").arg(from).arg(to).status().expect("cp runs");
     assert!(status.success());
+}
+
+/// Flushes what the copies wrote (`sync`) and waits a moment for the disk to go quiet.
+fn settle() {
+    let status = Command::new("sync").status().expect("sync runs");
+    assert!(status.success());
+    std::thread::sleep(Duration::from_millis(200));
 }
 
 fn project(dir: &Path, resources: usize) {
@@ -82,7 +90,16 @@ fn main() {
         let (a, b) = (out.join(format!("fresh-{i}")), out.join(format!("big-{i}")));
         copy(&fresh, &a);
         copy(&big, &b);
-        let (x, y) = (add(&a), add(&b));
+        // Let the copies' writes reach the disk first, so neither command pays for them.
+        settle();
+        // Which project goes first alternates, so neither always follows the other's writes.
+        let (x, y) = if i % 2 == 0 {
+            let x = add(&a);
+            (x, add(&b))
+        } else {
+            let y = add(&b);
+            (add(&a), y)
+        };
         if i >= 3 {
             t_fresh.push(x);
             t_big.push(y);

@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
-# Throughput of a generated service's full middleware stack against a bare Express app, in the
-# same run: both answer GET /health on the same Node.js, one after the other, under wrk.
+# Throughput of a generated service against a bare Express app, in the same run, on two paths:
+#   /health         the quiet path (not logged at info, skipped by rate limiting and tracing)
+#   /api/v1/items   a resource's list through the usual middleware: request-timeout,
+#                   compression and rate-limit (with a limit no run reaches, so it counts and
+#                   sets headers but never answers 429), five items in the in-memory repository
+# The bare app answers the same paths with the same bodies and nothing else.
 #
 #     benches/http.sh            (NODE=path/to/node, DURATION=5s, CONNECTIONS=32, ROUNDS=3)
 #
-# The server runs on CPU 0 and wrk on CPU 1 (taskset), so the load generator does not steal the
-# server's core; the two apps alternate for ROUNDS rounds and the medians are reported.
-# Needs wrk (Debian package) and npm with registry access (or a warm cache).
+# The server runs on CPU 0 and wrk on CPU 1 (taskset). The two apps alternate, and which goes
+# first alternates from round to round, so drift on a shared machine affects both alike. Medians
+# of the rounds are reported, and every response that is not 2xx is counted (wrk's
+# "Non-2xx or 3xx responses"): a run with any is not a measurement of the happy path.
+# Needs wrk and curl (Debian packages) and npm with registry access (or a warm cache).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${DURATION:-5s}
@@ -17,13 +23,23 @@ cargo build --release -q
 work=$(mktemp -d /tmp/espresso-http-bench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 
-./target/release/espresso new svc --dir "$work/svc" -q --deploy none --ci none
+esp=./target/release/espresso
+$esp new svc --dir "$work/svc" -q --deploy none --ci none
+$esp -C "$work/svc" add resource item --field title -q
+for kind in request-timeout compression rate-limit; do
+  $esp -C "$work/svc" add middleware "$kind" -q
+done
 (cd "$work/svc" && npm ci --no-audit --no-fund --silent)
-# The bare app: same Express, same Node, one route, nothing else.
+# The bare app: same Express, same Node, the same two answers, nothing else.
 cat > "$work/svc/bare.js" <<'JS'
 import express from 'express';
 const app = express();
+const now = new Date().toISOString();
+const items = Array.from({ length: 5 }, (_, i) => ({
+  id: `00000000-0000-4000-8000-00000000000${i}`, title: `item ${i}`, createdAt: now, updatedAt: now,
+}));
 app.get('/health', (_req, res) => res.json({ status: 'ok' }));
+app.get('/api/v1/items', (_req, res) => res.json({ items, total: items.length, limit: 20, offset: 0 }));
 app.listen(Number(process.env.PORT));
 JS
 
@@ -32,28 +48,48 @@ if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
   server_cpu=(taskset -c 0) client_cpu=(taskset -c 1)
 fi
 
-measure() { # port script -> requests/s
-  local port=$1 script=$2
-  (cd "$work/svc" && PORT=$port NODE_ENV=production exec "${server_cpu[@]}" "$node" "$script" >/dev/null) &
+measure() { # port script path -> "requests/s non2xx"
+  local port=$1 script=$2 path=$3
+  (cd "$work/svc" && PORT=$port NODE_ENV=production RATE_LIMIT_MAX=100000000 exec "${server_cpu[@]}" "$node" "$script" >/dev/null) &
   local pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
-  "${client_cpu[@]}" wrk -t1 -c"$connections" -d2s "http://127.0.0.1:$port/health" >/dev/null # warm-up
-  "${client_cpu[@]}" wrk -t1 -c"$connections" -d"$duration" "http://127.0.0.1:$port/health" | awk '/Requests\/sec/ {print $2}'
+  if [ "$script" = src/server.js ]; then
+    for i in 0 1 2 3 4; do
+      curl -sf -X POST -H 'content-type: application/json' -d "{\"title\":\"item $i\"}" \
+        "http://127.0.0.1:$port/api/v1/items" >/dev/null
+    done
+  fi
+  "${client_cpu[@]}" wrk -t1 -c"$connections" -d2s "http://127.0.0.1:$port$path" >/dev/null # warm-up
+  "${client_cpu[@]}" wrk -t1 -c"$connections" -d"$duration" "http://127.0.0.1:$port$path" |
+    awk '/Non-2xx or 3xx responses/ {bad = $NF} /Requests\/sec/ {rps = $2} END {print rps, bad + 0}'
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-bare_runs=() full_runs=()
-for round in $(seq "$rounds"); do
-  bare_runs+=("$(measure $((38010 + 2 * round)) bare.js)")
-  full_runs+=("$(measure $((38011 + 2 * round)) src/server.js)")
+echo "| path | app | requests/s (median of $rounds) | runs | non-2xx |"
+echo "| --- | --- | ---: | --- | ---: |"
+port=38010
+for path in /health /api/v1/items; do
+  bare_runs=() full_runs=() bare_bad=0 full_bad=0
+  for round in $(seq "$rounds"); do
+    order=(bare full)
+    [ $((round % 2)) = 0 ] && order=(full bare)
+    for app in "${order[@]}"; do
+      port=$((port + 1))
+      if [ "$app" = bare ]; then
+        read -r rps bad < <(measure "$port" bare.js "$path")
+        bare_runs+=("$rps"); bare_bad=$((bare_bad + bad))
+      else
+        read -r rps bad < <(measure "$port" src/server.js "$path")
+        full_runs+=("$rps"); full_bad=$((full_bad + bad))
+      fi
+    done
+  done
+  bare=$(printf '%s\n' "${bare_runs[@]}" | median)
+  full=$(printf '%s\n' "${full_runs[@]}" | median)
+  echo "| $path | bare Express 5 | $bare | ${bare_runs[*]} | $bare_bad |"
+  echo "| $path | generated service | $full | ${full_runs[*]} | $full_bad |"
+  awk -v f="$full" -v b="$bare" -v p="$path" 'BEGIN { printf "| %s | ratio | %.2fx | | |\n", p, f / b }'
 done
-bare=$(printf '%s\n' "${bare_runs[@]}" | median)
-full=$(printf '%s\n' "${full_runs[@]}" | median)
-echo "| app | requests/s (median of $rounds) | runs |"
-echo "| --- | ---: | --- |"
-echo "| bare Express 5 | $bare | ${bare_runs[*]} |"
-echo "| generated service (full stack) | $full | ${full_runs[*]} |"
-awk -v f="$full" -v b="$bare" 'BEGIN { printf "| ratio | %.2fx | |\n", f / b }'
 echo "(node $("$node" --version); server ${server_cpu[*]:-unpinned}, wrk ${client_cpu[*]:-unpinned} -t1 -c$connections -d$duration; files in $work)"

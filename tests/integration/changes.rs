@@ -450,3 +450,55 @@ fn tracing_in_a_project_without_clients_brings_no_instrumentation_of_them() {
     let tracing = fs::read_to_string(sb.path().join("shop/src/tracing.js")).unwrap();
     assert!(!tracing.contains("Pg") && !tracing.contains("Redis"));
 }
+
+#[test]
+fn every_conflict_is_reported_at_once_and_nothing_is_written() {
+    // Tracing changes the start command of the Dockerfile and of compose, outside any fence, and
+    // creates src/instrumentation.js: the user edited both and has a file of that name.
+    let sb = project(&["--deploy", "docker,compose"]);
+    let root = sb.path().join("shop");
+    for path in ["Dockerfile", "compose.yaml"] {
+        let file = root.join(path);
+        fs::write(&file, format!("# edited by hand\n{}", fs::read_to_string(&file).unwrap())).unwrap();
+    }
+    fs::write(root.join("src/instrumentation.js"), "// my own instrumentation\n").unwrap();
+    let before = tree_state(&root);
+    let out = in_shop(&sb, &["add", "middleware", "tracing"]).code(1).get_output().stderr.clone();
+    let said = String::from_utf8_lossy(&out);
+    let listed: Vec<&str> = said.lines().filter(|l| l.starts_with("  ")).map(str::trim).collect();
+    assert_eq!(
+        listed,
+        ["Dockerfile", "compose.yaml", "src/instrumentation.js (exists, and espresso needs to create it)"],
+        "{said}"
+    );
+    assert!(said.contains("3 file(s) changed") && said.contains("nothing was written") && said.contains("--force"));
+    let after = tree_state(&root);
+    assert!(after == before, "{:?}", state_diff(&before, &after));
+}
+
+#[test]
+fn package_json_the_user_edited_is_merged_three_ways() {
+    let sb = project(&[]);
+    let path = sb.path().join("shop/package.json");
+    let mut pkg: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    pkg["scripts"]["release"] = "npm version patch".into();
+    pkg["dependencies"]["left-pad"] = "^1.3.0".into();
+    fs::write(&path, format!("{}\n", serde_json::to_string_pretty(&pkg).unwrap())).unwrap();
+    in_shop(&sb, &["add", "middleware", "compression", "-q"]).success();
+    let merged: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(merged["scripts"]["release"], "npm version patch", "the user's script was lost");
+    assert_eq!(merged["dependencies"]["left-pad"], "^1.3.0", "the user's dependency was lost");
+    assert!(merged["dependencies"]["compression"].is_string(), "espresso's dependency is missing");
+    let keys: Vec<&String> = merged["dependencies"].as_object().unwrap().keys().collect();
+    assert!(keys.iter().position(|k| *k == "left-pad") < keys.iter().position(|k| *k == "compression"));
+    in_shop(&sb, &["remove", "middleware", "compression", "-q"]).success();
+    let back: serde_json::Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(back, pkg, "removing the middleware kept more than the user's edits");
+
+    // Both sides set the same key to different values: a conflict, and nothing is written.
+    pkg["dependencies"]["compression"] = "^1.0.0".into();
+    fs::write(&path, format!("{}\n", serde_json::to_string_pretty(&pkg).unwrap())).unwrap();
+    let before = tree_state(&sb.path().join("shop"));
+    in_shop(&sb, &["add", "middleware", "compression"]).code(1).stderr(predicate::str::contains("package.json"));
+    assert!(tree_state(&sb.path().join("shop")) == before);
+}

@@ -1,6 +1,6 @@
 //! The command line: exit codes, messages, and what is (not) written.
 
-use crate::support::{Sandbox, espresso, plan, read_tree};
+use crate::support::{Sandbox, espresso, plan, read_tree, variants};
 use espresso::engine::apply::{TargetState, write_new};
 use espresso::engine::plan::{Plan, PlannedFile};
 use espresso::model::options::Choices;
@@ -190,6 +190,77 @@ fn a_failure_half_way_through_writing_leaves_nothing_behind() {
     assert!(write_new(&broken, &sb.path().join("orders"), TargetState::NonEmpty).is_err());
     assert_eq!(sb.snapshot("orders"), before, "a forced write that fails restores every file");
     assert_eq!(sb.entries(), ["orders"]);
+}
+
+/// What `espresso new <flags>` writes is exactly the plan of the choices those flags mean: no flag
+/// is ignored on its way from clap to the planner (the snapshot and hygiene tests plan from
+/// `Choices` directly, so they cannot see that).
+#[test]
+fn every_flag_reaches_the_files_new_writes() {
+    use espresso::cli::{Cache, Database, Ingress, NodeVersion};
+    use espresso::model::options::{Ci, Deploy};
+    let mut cases: Vec<(String, Vec<&str>, Choices)> =
+        variants().into_iter().map(|v| (v.name.to_owned(), v.args.to_vec(), v.choices)).collect();
+    let extra: [(&str, &[&str], Choices); 3] = [
+        (
+            "gateway",
+            &["--ingress", "gateway", "--deploy", "kubernetes,helm", "--ci", "gitlab", "--node", "26"],
+            Choices {
+                deploy: vec![Deploy::Kubernetes, Deploy::Helm],
+                ci: vec![Ci::Gitlab],
+                node: NodeVersion::V26,
+                ingress: Ingress::Gateway,
+                ..Choices::default()
+            },
+        ),
+        (
+            "redis-ecs",
+            &["--cache", "redis", "--deploy", "ecs,pm2,nginx,monitoring", "--ci", "github,gitlab"],
+            Choices {
+                cache: Cache::Redis,
+                deploy: vec![Deploy::Docker, Deploy::Monitoring, Deploy::Nginx, Deploy::Pm2, Deploy::Ecs],
+                ci: Ci::ALL.to_vec(),
+                ..Choices::default()
+            },
+        ),
+        (
+            "postgres-26-none",
+            &["--database", "postgres", "--node", "26", "--deploy", "none", "--ci", "none"],
+            Choices {
+                database: Database::Postgres,
+                node: NodeVersion::V26,
+                deploy: vec![],
+                ci: vec![],
+                ..Choices::default()
+            },
+        ),
+    ];
+    cases.extend(extra.into_iter().map(|(n, a, c)| (n.to_owned(), a.to_vec(), c)));
+    let sb = Sandbox::new();
+    for (name, args, choices) in cases {
+        let dir = format!("p-{name}");
+        let mut all = vec!["new", "orders", "--dir", dir.as_str(), "-q", "--yes"];
+        all.extend(&args);
+        sb.run(&all).success();
+        let written = read_tree(&sb.path().join(&dir));
+        let planned = plan("orders", &choices);
+        let expected: std::collections::BTreeMap<_, _> =
+            planned.files.iter().map(|f| (std::path::PathBuf::from(&f.path), f.contents.as_bytes().to_vec())).collect();
+        let differ: Vec<_> = expected
+            .keys()
+            .chain(written.keys())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .filter(|p| written.get(*p) != expected.get(*p))
+            .collect();
+        assert!(differ.is_empty(), "{name} ({args:?}): written and planned differ in {differ:?}");
+        #[cfg(unix)]
+        for f in &planned.files {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(sb.path().join(&dir).join(&f.path)).unwrap().permissions().mode();
+            assert_eq!(mode & 0o111 != 0, f.executable, "{name}: mode of {}", f.path);
+        }
+    }
 }
 
 #[test]

@@ -24,9 +24,10 @@ fn files_below(dir: &Dir<'static>, out: &mut Vec<String>) {
 }
 
 /// Every supported set of deployment targets (compose and ecs need docker), with both routings
-/// wherever Kubernetes or Helm routes. The backing services, pipelines and Node line rotate
-/// through their values from one combination to the next: a product of everything would be
-/// thousands of plans.
+/// wherever Kubernetes or Helm routes. The other five settings (database, cache, GitHub, GitLab,
+/// Node line) are drawn for each row from a mix of the row number, so that each varies
+/// independently of the targets and of each other: `pairwise_coverage` checks that every pair of
+/// values of any two factors occurs, and that all 32 combinations of the five occur.
 fn all_choices() -> Vec<Choices> {
     let mut out = Vec::new();
     for deploy_mask in 0..(1u16 << Deploy::ALL.len()) {
@@ -42,24 +43,82 @@ fn all_choices() -> Vec<Choices> {
             &[Ingress::Ingress]
         };
         for ingress in routes {
-            let n = out.len();
-            let ci: Vec<Ci> =
-                Ci::ALL.iter().enumerate().filter(|(i, _)| (n % 4) & (1 << i) != 0).map(|(_, c)| *c).collect();
-            let node = if n % 2 == 0 { NodeVersion::V24 } else { NodeVersion::V26 };
-            let database = if n % 4 < 2 { Database::None } else { Database::Postgres };
-            let cache = if n % 2 == 0 { Cache::None } else { Cache::Redis };
+            // A multiplicative hash of the row number: its bits do not follow the target bits.
+            let k = ((out.len() as u32).wrapping_mul(2654435761) >> 27) as usize;
+            let bit = |i: usize| k & (1 << i) != 0;
             out.push(Choices {
                 language: "javascript",
-                database,
-                cache,
+                database: if bit(0) { Database::Postgres } else { Database::None },
+                cache: if bit(1) { Cache::Redis } else { Cache::None },
                 deploy: deploy.clone(),
-                ci,
-                node,
+                ci: [(bit(2), Ci::Github), (bit(3), Ci::Gitlab)]
+                    .into_iter()
+                    .filter(|(on, _)| *on)
+                    .map(|(_, c)| c)
+                    .collect(),
+                node: if bit(4) { NodeVersion::V26 } else { NodeVersion::V24 },
                 ingress: *ingress,
             });
         }
     }
     out
+}
+
+/// The factors of a choice set as booleans: each deployment target in or out, the routing, and
+/// the five settings.
+fn factors(c: &Choices) -> Vec<bool> {
+    let mut f: Vec<bool> = Deploy::ALL.iter().map(|d| c.has_deploy(*d)).collect();
+    f.extend([
+        c.ingress == Ingress::Gateway,
+        c.database == Database::Postgres,
+        c.cache == Cache::Redis,
+        c.has_ci(Ci::Github),
+        c.has_ci(Ci::Gitlab),
+        c.node == NodeVersion::V26,
+    ]);
+    f
+}
+
+#[test]
+fn the_combinations_cover_every_pair_of_factor_values() {
+    let combos = all_choices();
+    let rows: Vec<Vec<bool>> = combos.iter().map(factors).collect();
+    let n = rows[0].len();
+    let mut missing = Vec::new();
+    for a in 0..n {
+        for b in a + 1..n {
+            for (va, vb) in [(false, false), (false, true), (true, false), (true, true)] {
+                // compose and ecs need docker: those two pairs cannot occur.
+                let impossible = vb && !va && a == 0 && (b == 1 || b == 7);
+                if !impossible && !rows.iter().any(|r| r[a] == va && r[b] == vb) {
+                    missing.push((a, va, b, vb));
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "pairs of factor values never planned: {missing:?}");
+    let settings: BTreeSet<Vec<bool>> = rows.iter().map(|r| r[n - 5..].to_vec()).collect();
+    assert_eq!(settings.len(), 32, "not every combination of database, cache, pipelines and Node occurs");
+}
+
+/// Parses a generated document by its extension: JSON, YAML (every document of a stream) and
+/// TOML. Helm's templates are Go templates, not YAML, until Helm renders them.
+fn parse_document(path: &str, text: &str) -> Result<bool, String> {
+    if path.contains("/templates/") && path.starts_with("charts/") {
+        return Ok(false);
+    }
+    if path.ends_with(".json") {
+        serde_json::from_str::<serde_json::Value>(text).map_err(|e| e.to_string())?;
+    } else if path.ends_with(".yaml") || path.ends_with(".yml") {
+        for doc in yaml_serde::Deserializer::from_str(text) {
+            <yaml_serde::Value as serde::Deserialize>::deserialize(doc).map_err(|e| e.to_string())?;
+        }
+    } else if path.ends_with(".toml") {
+        text.parse::<toml_edit::DocumentMut>().map_err(|e| e.to_string())?;
+    } else {
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 #[test]
@@ -121,6 +180,7 @@ fn every_supported_combination_plans_with_valid_fences() {
         migration: 1,
         protected: false,
     }];
+    let mut parsed = 0;
     for choices in combos {
         let mut spec = ProjectSpec::new(ProjectName::parse("orders").unwrap(), choices.clone());
         let bare = plan_project(&spec).unwrap_or_else(|e| panic!("{choices:?}: {e:#}"));
@@ -128,6 +188,11 @@ fn every_supported_combination_plans_with_valid_fences() {
         let plan = plan_project(&spec).unwrap_or_else(|e| panic!("{choices:?} with a resource: {e:#}"));
         assert!(plan.files.len() > bare.files.len());
         for f in &plan.files {
+            if parse_document(&f.path, &f.contents)
+                .unwrap_or_else(|e| panic!("{} does not parse ({choices:?}): {e}", f.path))
+            {
+                parsed += 1;
+            }
             fence::find(&f.path, &f.contents).unwrap_or_else(|e| panic!("{choices:?}: {e:#}"));
             assert!(f.contents.is_empty() || f.contents.ends_with('\n'), "{} has no final newline", f.path);
             assert!(!f.contents.contains("\n\n\n"), "{} has doubled blank lines ({choices:?})", f.path);
@@ -137,6 +202,8 @@ fn every_supported_combination_plans_with_valid_fences() {
             assert!(record.contains(&format!("\"{id}\"")), "espresso.toml does not record bundle {id}");
         }
     }
+    // About 40 documents a plan: JSON, YAML and TOML alike are parsed, not only fence-checked.
+    assert!(parsed > 280 * 20, "only {parsed} documents parsed");
 }
 
 #[test]
@@ -204,23 +271,92 @@ fn the_union_lockfile_is_current_and_every_pruned_lockfile_matches_its_package_j
     assert_eq!(union["packages"][""]["devDependencies"], as_json(&dev), "run `cargo run --example update_lockfiles`");
 
     let kinds: Vec<String> = middleware_kinds("javascript").unwrap().into_iter().map(|(k, _)| k).collect();
-    for choices in
-        all_choices().into_iter().filter(|c| c.deploy.is_empty() && c.ci.is_empty() && c.node == NodeVersion::V24)
-    {
-        for middleware in [vec![], kinds.clone()] {
+    // Every kind alone and every pair of kinds, with each database and cache: the root entries
+    // must match package.json. Each kind alone, none and all are also handed to npm, whose
+    // `npm ls --package-lock-only` checks that the whole tree resolves.
+    let mut sets: Vec<Vec<String>> = vec![vec![], kinds.clone()];
+    for (i, a) in kinds.iter().enumerate() {
+        sets.push(vec![a.clone()]);
+        for b in &kinds[i + 1..] {
+            sets.push(vec![a.clone(), b.clone()]);
+        }
+    }
+    let mut for_npm = Vec::new();
+    let mut checked = 0;
+    for (database, cache) in [
+        (Database::None, Cache::None),
+        (Database::Postgres, Cache::None),
+        (Database::None, Cache::Redis),
+        (Database::Postgres, Cache::Redis),
+    ] {
+        let choices = Choices { database, cache, deploy: vec![], ci: vec![], ..Choices::default() };
+        for middleware in &sets {
             let mut spec = ProjectSpec::new(ProjectName::parse("orders").unwrap(), choices.clone());
-            spec.middleware = middleware;
-            let plan = plan_project(&spec).unwrap();
-            let pkg: serde_json::Value = serde_json::from_str(&plan.get("package.json").unwrap().contents).unwrap();
-            let lock: serde_json::Value =
-                serde_json::from_str(&plan.get("package-lock.json").unwrap().contents).unwrap();
+            spec.middleware = middleware.clone();
+            spec.middleware.sort_by_key(|m| kinds.iter().position(|k| k == m));
+            let plan = match plan_project(&spec) {
+                Ok(plan) => plan,
+                // `cache` needs the Redis cache: refused by `add middleware`, so never planned.
+                Err(_) if middleware.iter().any(|m| m == "cache") && cache == Cache::None => continue,
+                Err(e) => panic!("{middleware:?} with {database:?}, {cache:?}: {e:#}"),
+            };
+            let pkg_text = plan.get("package.json").unwrap().contents.clone();
+            let lock_text = plan.get("package-lock.json").unwrap().contents.clone();
+            let pkg: serde_json::Value = serde_json::from_str(&pkg_text).unwrap();
+            let lock: serde_json::Value = serde_json::from_str(&lock_text).unwrap();
             let root = &lock["packages"][""];
-            assert_eq!(root["dependencies"], pkg["dependencies"], "{:?}", spec.middleware);
-            assert_eq!(root["devDependencies"], pkg["devDependencies"]);
+            assert_eq!(root["dependencies"], pkg["dependencies"], "{middleware:?}");
+            assert_eq!(root["devDependencies"], pkg["devDependencies"], "{middleware:?}");
             assert_eq!((lock["name"].as_str(), root["name"].as_str()), (Some("orders"), Some("orders")));
             assert_eq!(lock["lockfileVersion"], 3);
             let pruned = lock["packages"].as_object().unwrap().len();
-            assert!(pruned < union["packages"].as_object().unwrap().len() || spec.middleware.len() == kinds.len());
+            assert!(pruned < union["packages"].as_object().unwrap().len() || middleware.len() == kinds.len());
+            checked += 1;
+            if middleware.len() != 2 {
+                for_npm.push((format!("{database:?}/{cache:?}/{middleware:?}"), pkg_text, lock_text));
+            }
         }
     }
+    assert!(checked > 150, "{checked}");
+    npm_resolves_every_lockfile(for_npm);
+}
+
+/// `npm ls --package-lock-only --all` on each (package.json, lockfile) pair: npm's own check that
+/// every dependency of every package in the tree is present at a version that satisfies it.
+fn npm_resolves_every_lockfile(cases: Vec<(String, String, String)>) {
+    if !crate::support::on_path("npm") {
+        return crate::support::missing("npm is not on PATH, so the pruned lockfiles were not checked by npm");
+    }
+    let scratch = tempfile::tempdir().unwrap();
+    let cases: Vec<(usize, (String, String, String))> = cases.into_iter().enumerate().collect();
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let chunks: Vec<_> = cases.chunks(cases.len().div_ceil(4)).collect();
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                let root = scratch.path();
+                scope.spawn(move || {
+                    let mut failed = Vec::new();
+                    for (i, (what, pkg, lock)) in chunk {
+                        let dir = root.join(i.to_string());
+                        std::fs::create_dir_all(&dir).unwrap();
+                        std::fs::write(dir.join("package.json"), pkg).unwrap();
+                        std::fs::write(dir.join("package-lock.json"), lock).unwrap();
+                        let out = std::process::Command::new("npm")
+                            .args(["ls", "--package-lock-only", "--all", "--silent"])
+                            .current_dir(&dir)
+                            .output()
+                            .unwrap();
+                        if !out.status.success() {
+                            failed.push(format!("{what}: {}", String::from_utf8_lossy(&out.stderr)));
+                        }
+                    }
+                    failed
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+    });
+    assert!(failures.is_empty(), "npm rejects pruned lockfiles:\n{}", failures.join("\n"));
+    crate::support::tell(&format!("lockfiles: npm ls --package-lock-only passed {} pruned lockfiles", cases.len()));
 }

@@ -7,7 +7,8 @@
 //!   kustomize base's hardening;
 //! - ECS: the task definition against botocore's model of `RegisterTaskDefinition`, and every
 //!   Terraform file parsed by python-hcl2 (checkov, run by validate-service, reads them too);
-//! - PM2: the ecosystem file started for real in cluster mode, reloaded and stopped.
+//! - PM2: the ecosystem file started for real in cluster mode on the Node line asked for, reloaded
+//!   under traffic with no request refused, and stopped.
 //!
 //! helm, botocore, python-hcl2 and pm2 come from `.ci/tools`, found through ESPRESSO_TOOLS.
 
@@ -132,7 +133,9 @@ pub fn check_helm(project: &Path, tools: &Tools, harness: &Path, checkov: bool) 
 /// security contexts, probes, preStop hook and resources (the two are written in different
 /// template languages, so this is what keeps them from drifting).
 fn same_hardening_as_kustomize(project: &Path, rendered: &str) -> Result<(), String> {
-    let Ok(base) = std::fs::read_to_string(project.join("k8s/base/deployment.yaml")) else { return Ok(()) };
+    let base = std::fs::read_to_string(project.join("k8s/base/deployment.yaml")).map_err(|e| {
+        format!("the chart's hardening is compared with k8s/base/deployment.yaml, which cannot be read: {e}")
+    })?;
     let base: yaml_serde::Value = yaml_serde::from_str(&base).map_err(|e| e.to_string())?;
     let chart = rendered
         .split("\n---")
@@ -171,6 +174,9 @@ report = ParamValidator().validate(doc, shape)
 if report.has_errors():
     sys.exit("task-definition.json: " + report.generate_report())
 files = sorted((root / "ecs/terraform").glob("*.tf"))
+expected = int(sys.argv[2])
+if expected == 0 or len(files) != expected:
+    sys.exit(f"espresso.toml records {expected} Terraform files, ecs/terraform holds {len(files)}")
 blocks = 0
 for f in files:
     with f.open() as fh:
@@ -183,9 +189,13 @@ print(f"task definition valid for RegisterTaskDefinition ({len(container['enviro
       f"{len(container['secrets'])} secrets); {len(files)} Terraform files, {blocks} blocks parsed")
 "#;
 
-/// The task definition against the ECS API model, and the Terraform files parsed.
+/// The task definition against the ECS API model, and every Terraform file espresso recorded
+/// parsed (none missing, none extra).
 pub fn check_ecs(project: &Path, tools: &Tools) -> Result<String, String> {
-    output(Command::new(tools.python()).args(["-c", ECS_CHECK]).arg(project)).map(|s| s.trim().to_owned())
+    let record = std::fs::read_to_string(project.join("espresso.toml")).map_err(|e| e.to_string())?;
+    let recorded = record.lines().filter(|l| l.contains("  ecs/terraform/") && l.ends_with(".tf")).count();
+    output(Command::new(tools.python()).args(["-c", ECS_CHECK]).arg(project).arg(recorded.to_string()))
+        .map(|s| s.trim().to_owned())
 }
 
 /// Kills the PM2 daemon of a test, whatever happened.
@@ -241,6 +251,10 @@ fn wait_ready(port: u16) -> Result<(), String> {
 /// cluster workers started with `--env production` on `node_bin`'s node (npm is the one on PATH),
 /// ready, reloaded one by one, stopped; every worker logs its shutdown and exits 0.
 pub fn check_pm2(project: &Path, tools: &Tools, node_bin: &Path, env: &[(String, String)]) -> Result<String, String> {
+    // PM2 runs whichever `node` PATH finds first: without this one, the machine's would run instead.
+    if !node_bin.join("node").is_file() {
+        return Err(format!("no node in {}, so PM2 would run another one", node_bin.display()));
+    }
     let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
     let dir = scratch.path().join("app");
     output(Command::new("cp").arg("-r").arg(project).arg(&dir))?;
@@ -272,8 +286,37 @@ pub fn check_pm2(project: &Path, tools: &Tools, node_bin: &Path, env: &[(String,
     if workers != 2 || online_cluster != 2 {
         return Err(format!("expected 2 online cluster workers, pm2 jlist says:\n{list:#}"));
     }
+    let expected = output(Command::new(node_bin.join("node")).arg("--version"))?.trim().to_owned();
+    let versions: Vec<&str> =
+        list.as_array().into_iter().flatten().filter_map(|p| p["pm2_env"]["node_version"].as_str()).collect();
+    if versions.len() != 2 || versions.iter().any(|v| format!("v{v}") != expected) {
+        return Err(format!("the workers run Node {versions:?}, not {expected}"));
+    }
     let name = list[0]["name"].as_str().unwrap_or_default().to_owned();
-    output(&mut pm2.command(&["reload", &name]))?;
+    // Requests all through the reload: replacing the workers one by one means none is refused.
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let (served, refused) = std::thread::scope(|scope| -> Result<(usize, Vec<Option<u16>>), String> {
+        let traffic = scope.spawn(|| {
+            let (mut served, mut refused) = (0, Vec::new());
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                match http_status(port, "/health") {
+                    Some(200) => served += 1,
+                    other => refused.push(other),
+                }
+            }
+            (served, refused)
+        });
+        let reload = output(&mut pm2.command(&["reload", &name]));
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let counts = traffic.join().map_err(|_| "the traffic thread panicked".to_owned())?;
+        reload.map(|_| counts)
+    })?;
+    if served < 20 || !refused.is_empty() {
+        return Err(format!(
+            "during the reload {served} requests were served and {} refused: {refused:?}",
+            refused.len()
+        ));
+    }
     wait_ready(port)?;
     output(&mut pm2.command(&["stop", &name]))?;
     let logs = std::fs::read_to_string(home.join(format!("logs/{name}-out.log"))).map_err(|e| e.to_string())?;
@@ -289,5 +332,7 @@ pub fn check_pm2(project: &Path, tools: &Tools, node_bin: &Path, env: &[(String,
             clean_exits
         ));
     }
-    Ok("2 cluster workers ready, reloaded one by one, 4 graceful exits with status 0".into())
+    Ok(format!(
+        "2 cluster workers on Node {expected} ready; reloaded while serving {served} requests with none refused; 4 graceful exits with status 0"
+    ))
 }
