@@ -35,11 +35,14 @@ pub fn new(args: NewArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Result<()>
             Some(lock)
         }
         TargetState::Missing | TargetState::Empty => {
+            // The parent's lock, held until the project is in place: a sweep then never meets a
+            // staging directory made but not yet locked by a `new` running beside this one.
             let parent = opts.target.parent().unwrap_or(Path::new("."));
+            let parent_lock = if parent.is_dir() { Some(lock(parent, Access::Change, reporter)?) } else { None };
             for name in apply::sweep_staging(parent)? {
                 reporter.status("recover", &format!("removed `{name}`, left by an interrupted `espresso new`"));
             }
-            None
+            parent_lock
         }
     };
     apply::write_new(&plan, &opts.target, state)?;

@@ -63,7 +63,11 @@ pub fn apply(root: &Path, command: &str, ops: &[Op], report: &mut dyn FnMut(&str
         return Ok(());
     }
     let journal = Journal::new(root, command, ops)?;
-    journal.write(root)?;
+    if let Err(e) = journal.write(root) {
+        // Nothing was replaced: only what the journal left of itself goes.
+        let _ = journal::discard(root);
+        return Err(e);
+    }
     let result = write_all(root, ops, &journal, report);
     match result {
         Ok(()) => {
@@ -243,6 +247,7 @@ fn stage_and_move(plan: &Plan, parent: &Path, target: &Path) -> anyhow::Result<(
         .prefix(STAGING_PREFIX)
         .tempdir_in(parent)
         .with_context(|| format!("cannot write in `{}`", parent.display()))?;
+    fault::point(|| "staging directory made; not yet locked".into())?;
     // Held until the process ends: the staging directory becomes the project, so the lock is the
     // project's, and a sweep by another `espresso new` leaves a live staging directory alone.
     let _lock = ProjectLock::try_acquire(staging.path())?.context("cannot lock the staging directory")?;

@@ -6,7 +6,7 @@
 //! The harness is found through ESPRESSO_VALIDATE_DIR (set by `.ci/run`). Without it the test
 //! says plainly that it was skipped; under CI=true that is a failure.
 
-use crate::support::{KEYWORD_FIELDS, Sandbox, field_matrix, free_port, missing, variants};
+use crate::support::{KEYWORD_FIELDS, Sandbox, field_matrix, free_port, missing, tell, variants};
 use crate::targets;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -457,7 +457,7 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
             .expect("validate-service runs");
         let stdout = String::from_utf8_lossy(&out.stdout);
         let summary = stdout.lines().last().unwrap_or_default().to_owned();
-        eprintln!("{:<24} {summary} ({:.0?}, checks: {only})", v.name, started.elapsed());
+        tell(&format!("{:<24} {summary} ({:.0?}, checks: {only})", v.name, started.elapsed()));
         if !out.status.success() || !summary.ends_with(" 0 failed") {
             failures.push(format!("{}: {summary}\n{stdout}{}", v.name, String::from_utf8_lossy(&out.stderr)));
             continue;
@@ -469,10 +469,10 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
                 );
             } else {
                 match check_monitoring(&sb.path().join(&project)) {
-                    Ok(queries) => eprintln!(
+                    Ok(queries) => tell(&format!(
                         "{:<24} promtool: configuration, alert rules, PrometheusRule, {queries} dashboard queries",
                         v.name
-                    ),
+                    )),
                     Err(e) => failures.push(format!("{}: {e}", v.name)),
                 }
             }
@@ -487,7 +487,7 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
         let node = if v.args.contains(&"26") { "26" } else { "24" };
         for (what, result) in check_targets(&sb.path().join(&project), &harness, checkov, node, &env) {
             match result {
-                Ok(summary) => eprintln!("{:<24} {what}: {summary}", v.name),
+                Ok(summary) => tell(&format!("{:<24} {what}: {summary}", v.name)),
                 Err(e) => failures.push(format!("{} ({what}): {e}", v.name)),
             }
         }
@@ -553,12 +553,12 @@ fn every_accepted_field_works(sb: &Sandbox, harness: &Path, postgres: &Postgres)
         .expect("validate-service runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let summary = stdout.lines().last().unwrap_or_default().to_owned();
-    eprintln!(
+    tell(&format!(
         "{:<24} {summary} ({:.0?}, {combinations} field combinations and {} keyword names)",
         "fields",
         started.elapsed(),
         KEYWORD_FIELDS.len()
-    );
+    ));
     let skipped: Vec<&str> = stdout.lines().filter(|l| l.contains("ℹ skipped ")).collect();
     if !out.status.success() || !summary.ends_with(" 0 failed") {
         return Err(format!("fields: {summary}\n{stdout}{}", String::from_utf8_lossy(&out.stderr)));

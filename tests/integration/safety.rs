@@ -357,6 +357,67 @@ fn new_killed_while_staging_leaves_nothing_that_the_next_new_does_not_remove() {
     }
 }
 
+/// A child process killed (SIGKILL) and reaped when dropped, even when the test fails first.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_staging_directory_not_yet_locked_is_never_swept_by_another_new() {
+    let sb = Sandbox::new();
+    let mut first = Killed(
+        espresso_process()
+            .current_dir(sb.path())
+            .args(["new", "one", "-q"])
+            .env("ESPRESSO_FAULT", "pause:1")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(first.0.stderr.take().unwrap()), &mut line).unwrap();
+    assert!(line.contains("staging directory made; not yet locked"), "{line}");
+    let staging: Vec<String> = sb.entries().into_iter().filter(|e| e.starts_with(".espresso-staging-")).collect();
+    assert_eq!(staging.len(), 1);
+    // A second `new` here waits for the first instead of taking its directory for a leftover.
+    espresso()
+        .current_dir(sb.path())
+        .env("ESPRESSO_LOCK_TIMEOUT", "0.5")
+        .args(["new", "two", "-q"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("gave up waiting"));
+    assert!(sb.path().join(&staging[0]).is_dir(), "the live staging directory was swept");
+    drop(first);
+    sb.run(&["new", "two"]).success().stderr(predicate::str::contains("left by an interrupted `espresso new`"));
+    assert_eq!(sb.entries(), ["two"]);
+}
+
+#[test]
+fn new_commands_started_together_in_one_place_all_succeed() {
+    for round in 0..5 {
+        let sb = Sandbox::new();
+        let names = ["one", "two", "three", "four"];
+        let children: Vec<_> = names
+            .iter()
+            .map(|n| espresso_process().current_dir(sb.path()).args(["new", n, "-q", "--ci", "none"]).spawn().unwrap())
+            .collect();
+        for (mut child, name) in children.into_iter().zip(names) {
+            assert!(child.wait().unwrap().success(), "round {round}: `new {name}` failed");
+        }
+        assert_eq!(sb.entries(), ["four", "one", "three", "two"], "round {round}");
+        for name in names {
+            assert!(sb.path().join(name).join("espresso.toml").is_file(), "round {round}: {name}");
+        }
+    }
+}
+
 #[test]
 fn new_force_into_a_directory_is_journaled_and_recovered() {
     let sb = Sandbox::new();
