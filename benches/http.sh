@@ -61,8 +61,16 @@ measure() { # port script path -> "requests/s non2xx"
   fi
   "${client_cpu[@]}" wrk -t1 -c"$connections" -d2s "http://127.0.0.1:$port$path" >/dev/null # warm-up
   "${client_cpu[@]}" wrk -t1 -c"$connections" -d"$duration" "http://127.0.0.1:$port$path" |
-    awk '/Non-2xx or 3xx responses/ {bad = $NF} /Requests\/sec/ {rps = $2} END {print rps, bad + 0}'
+    awk '/Non-2xx or 3xx responses/ {bad = $NF} /Requests\/sec/ {rps = $2} END {print rps + 0, bad + 0}'
   kill "$pid"; wait "$pid" 2>/dev/null || true
+}
+
+run() { # port script path -> sets rps and bad, or stops the benchmark
+  read -r rps bad < <(measure "$@") || true
+  if [ -z "${rps:-}" ] || [ "$rps" = 0 ]; then
+    echo "no measurement for $2 on $3 (did the server start?)" >&2
+    exit 1
+  fi
 }
 
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -78,10 +86,10 @@ for path in /health /api/v1/items; do
     for app in "${order[@]}"; do
       port=$((port + 1))
       if [ "$app" = bare ]; then
-        read -r rps bad < <(measure "$port" bare.js "$path")
+        run "$port" bare.js "$path"
         bare_runs+=("$rps"); bare_bad=$((bare_bad + bad))
       else
-        read -r rps bad < <(measure "$port" src/server.js "$path")
+        run "$port" src/server.js "$path"
         full_runs+=("$rps"); full_bad=$((full_bad + bad))
       fi
     done

@@ -553,3 +553,26 @@ fn a_command_gives_up_waiting_after_the_bound_with_a_clear_message() {
         .stderr(predicate::str::contains("gave up waiting"));
     assert_state(&tree_state(&shop), &before, "a command that gave up waiting");
 }
+
+#[test]
+fn a_lock_timeout_that_is_not_a_number_of_seconds_is_refused_clearly() {
+    let sb = Sandbox::new();
+    sb.run(&["new", "shop", "-q", "--deploy", "none", "--ci", "none"]).success();
+    let shop = sb.path().join("shop");
+    let before = tree_state(&shop);
+    for bad in ["soon", "-1", "inf", "NaN"] {
+        espresso()
+            .current_dir(&shop)
+            .env("ESPRESSO_LOCK_TIMEOUT", bad)
+            .args(["add", "resource", "order", "--field", "title"])
+            .assert()
+            .code(1)
+            .stderr(
+                predicate::str::contains(format!("ESPRESSO_LOCK_TIMEOUT is `{bad}`"))
+                    .and(predicate::str::contains("hint: set it to a number of seconds"))
+                    .and(predicate::str::contains("panicked").not()),
+            );
+    }
+    assert!(tree_state(&shop) == before, "a refused command wrote something");
+    espresso().current_dir(&shop).env("ESPRESSO_LOCK_TIMEOUT", "2.5").args(["list", "middleware"]).assert().success();
+}
