@@ -99,13 +99,12 @@ fn write_all(root: &Path, ops: &[Op], journal: &Journal, report: &mut dyn FnMut(
     // Every new file beside its target first, then all flushed: nothing is replaced until every
     // new file is safely on disk.
     let mut temps = Vec::new();
-    for op in ops {
-        let Some(bytes) = op.after else { continue };
+    for (i, op) in ops.iter().enumerate() {
+        let (Some(bytes), Some(mode)) = (op.after, journal.new_mode(i)) else { continue };
         let temp = journal::temp_path(root, op.path);
-        let mode = existing_mode(&root.join(op.path)).unwrap_or(if op.executable { 0o755 } else { 0o644 });
         let mut file = fs::File::create(&temp).with_context(|| format!("cannot write `{}`", op.path))?;
         file.write_all(bytes).with_context(|| format!("cannot write `{}`", op.path))?;
-        set_mode(&file, mode)?;
+        journal::set_mode(&file, mode).with_context(|| format!("cannot set the mode of `{}`", op.path))?;
         temps.push(file);
         fault::point(|| format!("temporary file of {} written", op.path))?;
     }
@@ -142,29 +141,6 @@ fn write_all(root: &Path, ops: &[Op], journal: &Journal, report: &mut dyn FnMut(
     for d in dirs.iter().filter(|d| d.is_dir()) {
         journal::sync_dir(d).with_context(|| format!("cannot flush `{}`", d.display()))?;
     }
-    Ok(())
-}
-
-fn existing_mode(path: &Path) -> Option<u32> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::metadata(path).ok().map(|m| m.permissions().mode() & 0o7777)
-    }
-    #[cfg(not(unix))]
-    {
-        fs::metadata(path).ok().map(|_| 0o644)
-    }
-}
-
-fn set_mode(file: &fs::File, mode: u32) -> anyhow::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(fs::Permissions::from_mode(mode)).context("cannot set a file's mode")?;
-    }
-    #[cfg(not(unix))]
-    let _ = (file, mode);
     Ok(())
 }
 

@@ -117,7 +117,10 @@ mod tests {
         assert!(find("f.js", nested).unwrap_err().to_string().contains("inside fence"));
         let crossed = "// espresso:begin a\nx\n// espresso:end b\n";
         let err = format!("{:#}", find("f.js", crossed).unwrap_err());
-        assert!(err.contains("f.js:3: `espresso:end b` closes fence `a`") && err.contains("restore the markers"), "{err}");
+        assert!(
+            err.contains("f.js:3: `espresso:end b` closes fence `a`") && err.contains("restore the markers"),
+            "{err}"
+        );
         let err = fill("f.js", "x\n", "deps", &[]).unwrap_err().to_string();
         assert!(err.contains("f.js: fence `deps` is missing") && err.contains("restore"));
     }

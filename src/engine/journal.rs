@@ -121,14 +121,15 @@ fn mode_of(_meta: &fs::Metadata) -> u32 {
     0o644
 }
 
+/// Sets the permission bits of an open file (a no-op where there are none).
 #[cfg(unix)]
-fn set_mode(file: &fs::File, mode: u32) -> std::io::Result<()> {
+pub fn set_mode(file: &fs::File, mode: u32) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     file.set_permissions(fs::Permissions::from_mode(mode))
 }
 
 #[cfg(not(unix))]
-fn set_mode(_file: &fs::File, _mode: u32) -> std::io::Result<()> {
+pub fn set_mode(_file: &fs::File, _mode: u32) -> std::io::Result<()> {
     Ok(())
 }
 
@@ -241,6 +242,12 @@ impl Journal {
             entries.push(Entry { path: op.path.to_owned(), before, after });
         }
         Ok(Self { header: Header { command: command.to_owned(), entries, created_dirs }, saved })
+    }
+
+    /// The mode the `index`-th file of the change gets: the existing file's, or the default for a
+    /// new (executable) file; `None` when the change deletes it.
+    pub fn new_mode(&self, index: usize) -> Option<u32> {
+        self.header.entries.get(index).and_then(|e| e.after.as_ref()).map(|a| a.mode)
     }
 
     /// The directories this change creates, parents first.

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-type State = BTreeMap<PathBuf, Option<Vec<u8>>>;
+type State = BTreeMap<PathBuf, crate::support::Node>;
 
 /// A change to try: the project it starts from and the command.
 struct Scenario {
@@ -575,4 +575,35 @@ fn a_lock_timeout_that_is_not_a_number_of_seconds_is_refused_clearly() {
     }
     assert!(tree_state(&shop) == before, "a refused command wrote something");
     espresso().current_dir(&shop).env("ESPRESSO_LOCK_TIMEOUT", "2.5").args(["list", "middleware"]).assert().success();
+}
+
+#[cfg(unix)]
+#[test]
+fn modes_are_kept_by_a_change_and_restored_by_a_rollback() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = Sandbox::new();
+    sb.run(&["new", "shop", "-q", "--deploy", "none", "--ci", "none"]).success();
+    let shop = sb.path().join("shop");
+    let index = shop.join("src/routes/index.js");
+    fs::set_permissions(&index, fs::Permissions::from_mode(0o600)).unwrap();
+    fs::set_permissions(shop.join("espresso.toml"), fs::Permissions::from_mode(0o755)).unwrap();
+    let before = tree_state(&shop);
+    let args = ["add", "resource", "order", "--field", "title"];
+    let points = fault_points(
+        &{
+            let probe = sb.path().join("probe");
+            copy_tree(&shop, &probe);
+            probe
+        },
+        &args,
+    );
+    let last = points.iter().position(|w| w == "about to update espresso.toml").unwrap() + 1;
+    kill_at(&shop, &args, last).unwrap();
+    assert_eq!(fs::metadata(&index).unwrap().permissions().mode() & 0o777, 0o600, "an update changed the mode");
+    espresso().current_dir(&shop).arg("recover").assert().success();
+    assert_state(&tree_state(&shop), &before, "rolled back with the modes");
+    espresso().current_dir(&shop).args(args).arg("-q").assert().success();
+    assert_eq!(fs::metadata(&index).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(fs::metadata(shop.join("espresso.toml")).unwrap().permissions().mode() & 0o777, 0o755);
+    assert_eq!(fs::metadata(shop.join("src/routes/orders.router.js")).unwrap().permissions().mode() & 0o777, 0o644);
 }

@@ -189,10 +189,17 @@ pub fn without_digests(text: &str) -> String {
         .join("\n")
 }
 
-/// Every file below `root` with its bytes, and every directory (`None`), relative to `root`: the
-/// whole state of a tree, so comparisons notice a directory left behind or missing.
+/// One entry of a tree: its permission bits, and its bytes (`None` for a directory).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Node {
+    pub mode: u32,
+    pub contents: Option<Vec<u8>>,
+}
+
+/// Every file and directory below `root`, relative to it, with modes and bytes: the whole state of
+/// a tree, so comparisons notice a directory left behind or missing and a mode that changed.
 #[track_caller]
-pub fn tree_state(root: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
+pub fn tree_state(root: &Path) -> BTreeMap<PathBuf, Node> {
     walkdir::WalkDir::new(root)
         .min_depth(1)
         .into_iter()
@@ -200,23 +207,27 @@ pub fn tree_state(root: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
         .map(|e| {
             let rel = e.path().strip_prefix(root).unwrap().to_path_buf();
             let contents = e.file_type().is_file().then(|| fs::read(e.path()).unwrap());
-            (rel, contents)
+            #[cfg(unix)]
+            let mode = std::os::unix::fs::PermissionsExt::mode(&e.metadata().unwrap().permissions()) & 0o7777;
+            #[cfg(not(unix))]
+            let mode = 0;
+            (rel, Node { mode, contents })
         })
         .collect()
 }
 
 /// The paths where two tree states differ, for assertion messages.
-pub fn state_diff(a: &BTreeMap<PathBuf, Option<Vec<u8>>>, b: &BTreeMap<PathBuf, Option<Vec<u8>>>) -> Vec<String> {
+pub fn state_diff(a: &BTreeMap<PathBuf, Node>, b: &BTreeMap<PathBuf, Node>) -> Vec<String> {
     a.keys()
         .chain(b.keys())
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .filter(|p| a.get(*p) != b.get(*p))
         .map(|p| {
-            let what = |s: Option<&Option<Vec<u8>>>| match s {
-                None => "absent",
-                Some(None) => "a directory",
-                Some(Some(_)) => "a file",
+            let what = |s: Option<&Node>| match s {
+                None => "absent".to_owned(),
+                Some(Node { mode, contents: None }) => format!("a directory {mode:o}"),
+                Some(Node { mode, contents: Some(_) }) => format!("a file {mode:o}"),
             };
             format!("{} ({} / {})", p.display(), what(a.get(p)), what(b.get(p)))
         })
