@@ -88,13 +88,7 @@ pub fn apply(root: &Path, command: &str, ops: &[Op], report: &mut dyn FnMut(&str
 fn write_all(root: &Path, ops: &[Op], journal: &Journal, report: &mut dyn FnMut(&str, &str)) -> anyhow::Result<()> {
     fault::point(|| "journal written; nothing replaced".into())?;
     for dir in journal.created_dirs() {
-        let path = root.join(dir);
-        match fs::create_dir(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
-                return Err(e).with_context(|| format!("cannot create `{dir}`"));
-            }
-            _ => {}
-        }
+        fs::create_dir_all(root.join(dir)).with_context(|| format!("cannot create `{dir}`"))?;
     }
     // Every new file beside its target first, then all flushed: nothing is replaced until every
     // new file is safely on disk.

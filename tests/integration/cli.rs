@@ -168,7 +168,10 @@ fn dir_and_directory_flags_choose_where_to_write() {
 fn an_unwritable_location_fails_with_status_1_and_leaves_nothing() {
     let sb = Sandbox::new();
     fs::write(sb.path().join("blocker"), "a file, not a directory").unwrap();
-    sb.run(&["new", "orders", "--dir", "blocker/sub/orders"]).code(1).stderr(predicate::str::contains("error: cannot"));
+    sb.run(&["new", "orders", "--dir", "blocker/sub/orders"]).code(1).stderr(
+        predicate::str::contains("error: cannot inspect `blocker/sub/orders`")
+            .and(predicate::str::contains("Not a directory")),
+    );
     assert_eq!(sb.entries(), ["blocker"]);
 }
 
