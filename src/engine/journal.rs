@@ -171,8 +171,9 @@ enum Found {
     NotAFile,
 }
 
+/// What `path` holds now, read through symlinks as the planner reads it.
 fn current(path: &Path) -> std::io::Result<Found> {
-    match fs::symlink_metadata(path) {
+    match fs::metadata(path) {
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(Found::Absent),
         Err(e) => return Err(e),
         Ok(meta) if !meta.is_file() => return Ok(Found::NotAFile),
@@ -211,7 +212,8 @@ impl Journal {
         let mut created_dirs: Vec<String> = Vec::new();
         for op in ops {
             let path = root.join(op.path);
-            let existing = match fs::symlink_metadata(&path) {
+            // Through a symlink, like the planner's read: the mode is the file's, not the link's.
+            let existing = match fs::metadata(&path) {
                 Ok(meta) => Some(mode_of(&meta)),
                 Err(e) if e.kind() == ErrorKind::NotFound => None,
                 Err(e) => return Err(e).with_context(|| format!("cannot inspect `{}`", op.path)),

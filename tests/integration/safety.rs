@@ -607,3 +607,23 @@ fn modes_are_kept_by_a_change_and_restored_by_a_rollback() {
     assert_eq!(fs::metadata(shop.join("espresso.toml")).unwrap().permissions().mode() & 0o777, 0o755);
     assert_eq!(fs::metadata(shop.join("src/routes/orders.router.js")).unwrap().permissions().mode() & 0o777, 0o644);
 }
+
+#[cfg(unix)]
+#[test]
+fn a_symlinked_file_in_the_project_is_recovered_like_any_other() {
+    let sb = Sandbox::new();
+    sb.run(&["new", "shop", "-q", "--deploy", "none", "--ci", "none"]).success();
+    let shop = sb.path().join("shop");
+    // README.md kept elsewhere and linked into the project, as some monorepos do.
+    fs::rename(shop.join("README.md"), sb.path().join("README.shared.md")).unwrap();
+    std::os::unix::fs::symlink(sb.path().join("README.shared.md"), shop.join("README.md")).unwrap();
+    let args = ["add", "middleware", "api-key"];
+    let probe = sb.path().join("probe");
+    copy_tree(&shop, &probe);
+    let points = fault_points(&probe, &args);
+    let first = points.iter().position(|w| w.starts_with("about to")).unwrap() + 1;
+    kill_at(&shop, &args, first).unwrap();
+    espresso().current_dir(&shop).arg("recover").assert().success().stderr(predicate::str::contains("interrupted"));
+    assert!(fs::symlink_metadata(shop.join("README.md")).unwrap().file_type().is_symlink(), "the link was replaced");
+    assert!(!shop.join(".espresso").exists());
+}
