@@ -157,21 +157,29 @@ fn write_tree(plan: &Plan, root: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Creates the missing ancestors of `dir`, returning the topmost one created (to remove on failure).
-fn create_parents(dir: &Path) -> anyhow::Result<Option<PathBuf>> {
-    let mut missing = None;
+/// Creates the missing ancestors of `dir` (and `dir`), returning those it created, deepest first.
+fn create_parents(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut missing = Vec::new();
     let mut cur = Some(dir);
     while let Some(p) = cur {
         if p.as_os_str().is_empty() || p.exists() {
             break;
         }
-        missing = Some(p.to_path_buf());
+        missing.push(p.to_path_buf());
         cur = p.parent();
     }
-    if missing.is_some() {
+    if !missing.is_empty() {
         fs::create_dir_all(dir).with_context(|| format!("cannot create `{}`", dir.display()))?;
     }
     Ok(missing)
+}
+
+/// Removes directories `create_parents` made, deepest first. Never recursively: a directory that
+/// is not empty is someone else's and stays, so a wrong list can only leave an empty one behind.
+fn remove_created(dirs: &[PathBuf]) {
+    for d in dirs {
+        let _ = fs::remove_dir(d);
+    }
 }
 
 /// Removes staging directories in `parent` that no running `espresso new` holds: what a killed
@@ -203,11 +211,10 @@ pub fn write_new(plan: &Plan, target: &Path, state: TargetState) -> anyhow::Resu
     }
     let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let created = create_parents(parent)?;
+    // The staging directory is gone by the time this returns an error, so what was created is empty.
     let result = stage_and_move(plan, parent, target);
-    if result.is_err()
-        && let Some(top) = created
-    {
-        let _ = fs::remove_dir_all(top);
+    if result.is_err() {
+        remove_created(&created);
     }
     result
 }

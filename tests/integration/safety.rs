@@ -141,64 +141,66 @@ fn expected_at(point: &str) -> &'static str {
 
 #[test]
 fn a_change_killed_at_every_fault_point_is_recovered_to_exactly_before_or_after() {
-    let mut tried = 0;
+    // Each scenario in its own sandbox, side by side.
+    let counts: Vec<Vec<&'static str>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = scenarios().into_iter().map(|s| scope.spawn(move || kill_at_every_point(&s))).collect();
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    });
     let mut outcomes = BTreeMap::<&str, usize>::new();
-    for s in scenarios() {
-        let p = Prepared::new(&s);
-        assert!(p.points.len() >= 8, "{}: only {} fault points: {:?}", s.name, p.points.len(), p.points);
-        for (i, point) in p.points.iter().enumerate() {
-            let k = i + 1;
-            let what = format!("{} killed at point {k} ({point})", s.name);
-            let dir = p.copy();
-            kill_at(&dir, s.command, k).unwrap_or_else(|| panic!("{what}: never reached the point"));
-            // Read-only commands say that a change is pending and how to recover it; once the
-            // journal is gone, nothing is pending and only `.espresso/` is left to tidy.
-            let pending = !point.starts_with("journal removed");
-            let list = espresso().current_dir(&dir).args(["list", "middleware"]).assert().success();
-            let said = String::from_utf8_lossy(&list.get_output().stderr).into_owned();
-            assert_eq!(
-                said.contains("was interrupted") && said.contains("espresso recover"),
-                pending,
-                "{what}: {said}"
-            );
-            if pending {
-                espresso()
-                    .current_dir(&dir)
-                    .args(["add", "resource", "widget", "--field", "name", "--dry-run"])
-                    .assert()
-                    .code(1)
-                    .stderr(
-                        predicate::str::contains("was interrupted").and(predicate::str::contains("espresso recover")),
-                    );
-            }
-            if k % 2 == 1 {
-                let recovered = espresso().current_dir(&dir).arg("recover").assert().success();
-                let said = String::from_utf8_lossy(&recovered.get_output().stderr).into_owned();
-                let state = p.settled(&dir, &what);
-                assert_eq!(state, expected_at(point), "{what}: {said}");
-                let word = match (pending, state) {
-                    (false, _) => "no interrupted change",
-                    (true, "after") => "completed it",
-                    (true, _) => "was interrupted",
-                };
-                assert!(said.contains(word), "{what}: {said}");
-            } else {
-                // The next command, whatever it is, recovers first: running the interrupted command
-                // again ends exactly where it would have ended.
-                let again = espresso_process().current_dir(&dir).args(s.command).output().unwrap();
-                let said = String::from_utf8_lossy(&again.stderr).into_owned();
-                assert!(
-                    !pending || said.contains("  recover "),
-                    "{what}: the next command did not recover first:\n{said}"
-                );
-                assert_eq!(p.settled(&dir, &what), "after", "{what}: {said}");
-            }
-            assert!(!dir.join(".espresso").exists(), "{what}: the journal is still there");
-            tried += 1;
-            *outcomes.entry(expected_at(point)).or_default() += 1;
-        }
+    for state in counts.iter().flatten() {
+        *outcomes.entry(state).or_default() += 1;
     }
-    tell(&format!("crash safety: {tried} kill points tried and recovered ({outcomes:?})"));
+    tell(&format!("crash safety: {} kill points tried and recovered ({outcomes:?})", counts.iter().flatten().count()));
+}
+
+/// Kills the scenario's command at each of its fault points and checks the recovery; returns the
+/// state expected at each point.
+fn kill_at_every_point(s: &Scenario) -> Vec<&'static str> {
+    let mut expected = Vec::new();
+    let p = Prepared::new(s);
+    assert!(p.points.len() >= 8, "{}: only {} fault points: {:?}", s.name, p.points.len(), p.points);
+    for (i, point) in p.points.iter().enumerate() {
+        let k = i + 1;
+        let what = format!("{} killed at point {k} ({point})", s.name);
+        let dir = p.copy();
+        kill_at(&dir, s.command, k).unwrap_or_else(|| panic!("{what}: never reached the point"));
+        // Read-only commands say that a change is pending and how to recover it; once the
+        // journal is gone, nothing is pending and only `.espresso/` is left to tidy.
+        let pending = !point.starts_with("journal removed");
+        let list = espresso().current_dir(&dir).args(["list", "middleware"]).assert().success();
+        let said = String::from_utf8_lossy(&list.get_output().stderr).into_owned();
+        assert_eq!(said.contains("was interrupted") && said.contains("espresso recover"), pending, "{what}: {said}");
+        if pending {
+            espresso()
+                .current_dir(&dir)
+                .args(["add", "resource", "widget", "--field", "name", "--dry-run"])
+                .assert()
+                .code(1)
+                .stderr(predicate::str::contains("was interrupted").and(predicate::str::contains("espresso recover")));
+        }
+        if k % 2 == 1 {
+            let recovered = espresso().current_dir(&dir).arg("recover").assert().success();
+            let said = String::from_utf8_lossy(&recovered.get_output().stderr).into_owned();
+            let state = p.settled(&dir, &what);
+            assert_eq!(state, expected_at(point), "{what}: {said}");
+            let word = match (pending, state) {
+                (false, _) => "no interrupted change",
+                (true, "after") => "completed it",
+                (true, _) => "was interrupted",
+            };
+            assert!(said.contains(word), "{what}: {said}");
+        } else {
+            // The next command, whatever it is, recovers first: running the interrupted command
+            // again ends exactly where it would have ended.
+            let again = espresso_process().current_dir(&dir).args(s.command).output().unwrap();
+            let said = String::from_utf8_lossy(&again.stderr).into_owned();
+            assert!(!pending || said.contains("  recover "), "{what}: the next command did not recover first:\n{said}");
+            assert_eq!(p.settled(&dir, &what), "after", "{what}: {said}");
+        }
+        assert!(!dir.join(".espresso").exists(), "{what}: the journal is still there");
+        expected.push(expected_at(point));
+    }
+    expected
 }
 
 #[test]
