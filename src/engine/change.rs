@@ -38,16 +38,6 @@ pub struct Change {
     pub rendered: Option<String>,
 }
 
-impl Change {
-    pub fn verb(&self) -> &'static str {
-        match (&self.before, &self.after) {
-            (None, _) => "create",
-            (_, None) => "delete",
-            _ => "update",
-        }
-    }
-}
-
 /// Everything a command will do, computed before anything is written.
 #[derive(Debug)]
 pub struct ChangeSet {
