@@ -170,6 +170,9 @@ fn kill_at_every_point(s: &Scenario) -> Vec<&'static str> {
         let list = espresso().current_dir(&dir).args(["list", "middleware"]).assert().success();
         let said = String::from_utf8_lossy(&list.get_output().stderr).into_owned();
         assert_eq!(said.contains("was interrupted") && said.contains("espresso recover"), pending, "{what}: {said}");
+        // The note names the command that was interrupted, as it was typed.
+        let typed = format!("`espresso {}` was interrupted", s.command.join(" "));
+        assert_eq!(said.contains(&typed), pending, "{what}: {said}");
         if pending {
             espresso()
                 .current_dir(&dir)
