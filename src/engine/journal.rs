@@ -261,11 +261,7 @@ impl Journal {
     /// entries flushed, so that after any interruption it is either whole or absent.
     pub fn write(&self, root: &Path) -> anyhow::Result<()> {
         let dir = root.join(DIR);
-        let created = match fs::create_dir(&dir) {
-            Ok(()) => true,
-            Err(e) if e.kind() == ErrorKind::AlreadyExists => false,
-            Err(e) => return Err(e).with_context(|| format!("cannot create `{DIR}` in `{}`", root.display())),
-        };
+        fs::create_dir_all(&dir).with_context(|| format!("cannot create `{DIR}` in `{}`", root.display()))?;
         let result = (|| -> std::io::Result<()> {
             fs::write(dir.join(".gitignore"), "# espresso's journal of a change in flight; see docs/safety.md\n*\n")?;
             let header = serde_json::to_string(&self.header).map_err(std::io::Error::other)?;
@@ -278,7 +274,8 @@ impl Journal {
             write_synced(&dir.join(PARTIAL), &bytes, 0o644)?;
             fs::rename(dir.join(PARTIAL), dir.join(FILE))?;
             sync_dir(&dir)?;
-            if created { sync_dir(root) } else { Ok(()) }
+            // `.espresso/` itself must be durable in the project (cheap when it already was).
+            sync_dir(root)
         })();
         result.with_context(|| format!("cannot write the journal in `{}`", dir.display()))
     }

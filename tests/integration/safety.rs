@@ -735,3 +735,26 @@ fn the_journal_and_every_file_are_flushed_before_they_count() {
         );
     }
 }
+
+#[test]
+fn a_journal_that_cannot_be_read_is_reported_never_ignored() {
+    let sb = Sandbox::new();
+    sb.run(&["new", "shop", "-q", "--deploy", "none", "--ci", "none"]).success();
+    let shop = sb.path().join("shop");
+    fs::create_dir_all(shop.join(".espresso")).unwrap();
+    // Damaged (not a journal espresso wrote), then unreadable (a directory in its place).
+    fs::write(shop.join(".espresso/journal"), "not a journal\n").unwrap();
+    let before = tree_state(&shop);
+    for command in [&["recover"][..], &["add", "resource", "order", "--field", "title"]] {
+        espresso().current_dir(&shop).args(command).assert().code(1).stderr(
+            predicate::str::contains(".espresso/journal` is damaged")
+                .and(predicate::str::contains("compare the project with version control, then delete `.espresso`")),
+        );
+    }
+    assert_state(&tree_state(&shop), &before, "a damaged journal was acted on");
+    fs::remove_file(shop.join(".espresso/journal")).unwrap();
+    fs::create_dir(shop.join(".espresso/journal")).unwrap();
+    let before = tree_state(&shop);
+    espresso().current_dir(&shop).arg("recover").assert().code(1).stderr(predicate::str::contains("cannot read"));
+    assert_state(&tree_state(&shop), &before, "an unreadable journal was acted on");
+}
