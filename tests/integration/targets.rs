@@ -227,18 +227,21 @@ impl Drop for Pm2<'_> {
 }
 
 /// An HTTP GET on loopback: the status code, or None while nothing answers.
-fn http_status(port: u16, path: &str) -> Option<u16> {
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").ok()?;
+/// The status of `GET path` on a fresh connection, or what went wrong (refused, reset, no answer).
+fn http_status(port: u16, path: &str) -> Result<u16, String> {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).map_err(|e| e.to_string())?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .map_err(|e| format!("send: {e}"))?;
     let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    response.split_whitespace().nth(1)?.parse().ok()
+    stream.read_to_string(&mut response).map_err(|e| format!("receive: {e}"))?;
+    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok());
+    status.ok_or_else(|| format!("no HTTP status in {:?}", response.lines().next().unwrap_or_default()))
 }
 
 fn wait_ready(port: u16) -> Result<(), String> {
     let start = Instant::now();
-    while http_status(port, "/ready") != Some(200) {
+    while http_status(port, "/ready") != Ok(200) {
         if start.elapsed() > Duration::from_secs(30) {
             return Err(format!("/ready on port {port} did not answer 200 within 30 s"));
         }
@@ -295,13 +298,14 @@ pub fn check_pm2(project: &Path, tools: &Tools, node_bin: &Path, env: &[(String,
     let name = list[0]["name"].as_str().unwrap_or_default().to_owned();
     // Requests all through the reload: replacing the workers one by one means none is refused.
     let stop = std::sync::atomic::AtomicBool::new(false);
-    let (served, refused) = std::thread::scope(|scope| -> Result<(usize, Vec<Option<u16>>), String> {
+    let (served, refused) = std::thread::scope(|scope| -> Result<(usize, Vec<String>), String> {
         let traffic = scope.spawn(|| {
             let (mut served, mut refused) = (0, Vec::new());
             while !stop.load(std::sync::atomic::Ordering::SeqCst) {
                 match http_status(port, "/health") {
-                    Some(200) => served += 1,
-                    other => refused.push(other),
+                    Ok(200) => served += 1,
+                    Ok(status) => refused.push(format!("status {status}")),
+                    Err(e) => refused.push(e),
                 }
             }
             (served, refused)

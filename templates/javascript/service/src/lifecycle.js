@@ -17,11 +17,11 @@ export function createLifecycle() {
 
 /**
  * Stops serving gracefully: readiness fails at once, then after `delayMs` the server stops
- * accepting connections, in-flight requests finish (idle keep-alive connections are closed as
- * they become idle), and every dependency closes. Connections still open at `timeoutMs` are cut.
+ * accepting connections, in-flight requests finish, each connection closes once it is idle
+ * (src/connections.js), and every dependency closes. Connections still open at `timeoutMs` are cut.
  *
  * @param {object} options
- * @param {import('node:http').Server} options.server
+ * @param {ReturnType<typeof import('./connections.js').trackConnections>} options.connections the server's
  * @param {ReturnType<typeof createLifecycle>} options.lifecycle
  * @param {Record<string, import('./dependencies.js').Dependency>} options.dependencies
  * @param {import('pino').Logger} options.logger
@@ -29,14 +29,14 @@ export function createLifecycle() {
  * @param {number} options.timeoutMs
  * @returns {Promise<boolean>} true when everything closed before the timeout
  */
-export async function shutdown({ server, lifecycle, dependencies, logger, delayMs, timeoutMs }) {
+export async function shutdown({ connections, lifecycle, dependencies, logger, delayMs, timeoutMs }) {
   lifecycle.startDraining();
   const deadline = AbortSignal.timeout(timeoutMs);
   const timedOut = new Promise((resolve) => deadline.addEventListener('abort', () => resolve(false), { once: true }));
 
   const graceful = (async () => {
     if (delayMs > 0) await sleep(delayMs, undefined, { ref: false });
-    await closeServer(server);
+    await connections.close();
     const results = await Promise.allSettled(Object.values(dependencies).map((d) => d.close()));
     for (const [i, result] of results.entries()) {
       if (result.status === 'rejected') logger.error({ err: result.reason, dependency: Object.keys(dependencies)[i] }, 'dependency did not close cleanly');
@@ -45,23 +45,6 @@ export async function shutdown({ server, lifecycle, dependencies, logger, delayM
   })();
 
   const clean = await Promise.race([graceful, timedOut]);
-  if (!clean) server.closeAllConnections();
+  if (!clean) connections.destroyAll();
   return clean;
-}
-
-function closeServer(server) {
-  return new Promise((resolve, reject) => {
-    if (!server.listening) {
-      resolve();
-      return;
-    }
-    // Keep-alive connections finish their current request, then are closed while idle.
-    const sweep = setInterval(() => server.closeIdleConnections(), 100);
-    sweep.unref();
-    server.close((err) => {
-      clearInterval(sweep);
-      if (err) reject(err);
-      else resolve();
-    });
-  });
 }

@@ -1,6 +1,7 @@
 import { createServer } from 'node:http';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { trackConnections } from './connections.js';
 import { createDependencies } from './dependencies.js';
 import { createLifecycle, shutdown } from './lifecycle.js';
 import { createLogger } from './logger.js';
@@ -34,6 +35,7 @@ function main() {
   server.keepAliveTimeout = config.KEEP_ALIVE_TIMEOUT_MS;
   server.headersTimeout = config.KEEP_ALIVE_TIMEOUT_MS + 1000;
   server.requestTimeout = config.REQUEST_TIMEOUT_MS;
+  const connections = trackConnections(server, lifecycle);
 
   server.on('error', (err) => {
     logger.fatal({ err }, 'HTTP server failed');
@@ -56,7 +58,7 @@ function main() {
     stopping = true;
     logger.info({ reason }, 'shutting down');
     const clean = await shutdown({
-      server,
+      connections,
       lifecycle,
       dependencies,
       logger,

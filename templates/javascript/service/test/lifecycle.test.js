@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, get } from 'node:http';
+import { Agent, createServer, get } from 'node:http';
+import { connect } from 'node:net';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import express from 'express';
+import { FIRST_REQUEST_GRACE_MS, trackConnections } from '../src/connections.js';
 import { createLogger } from '../src/logger.js';
 import { shutdown } from '../src/lifecycle.js';
 import { buildApp, fakeDependency, testConfig } from './helpers.js';
@@ -22,9 +24,32 @@ async function serve(delayMs) {
   });
   outer.use(built.app);
   const server = createServer(outer);
+  const connections = trackConnections(server, built.lifecycle);
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  return { ...built, server, url: `http://127.0.0.1:${server.address().port}` };
+  const stop = (options) => shutdown({ connections, lifecycle: built.lifecycle, dependencies: built.dependencies, logger, delayMs: 0, ...options });
+  return { ...built, server, stop, port: server.address().port, url: `http://127.0.0.1:${server.address().port}` };
+}
+
+/** A raw connection the server has accepted, and everything it will receive until it closes. */
+async function acceptedConnection(server, port) {
+  const accepted = once(server, 'connection');
+  const socket = connect(port, '127.0.0.1');
+  await accepted;
+  let received = '';
+  socket.on('data', (chunk) => (received += chunk));
+  const closed = once(socket, 'close').then(() => received);
+  return { socket, closed };
+}
+
+/** GET over `agent`, resolving to the status and the Connection header. */
+function getWith(agent, url) {
+  return new Promise((resolve, reject) => {
+    get(url, { agent }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode, connection: res.headers.connection }));
+    }).on('error', reject);
+  });
 }
 
 /** GET on a fresh connection (no keep-alive reuse), parsed as JSON. */
@@ -40,10 +65,10 @@ function getJson(url) {
 
 describe('graceful shutdown', () => {
   it('fails readiness, finishes in-flight requests, refuses new ones and closes dependencies', async () => {
-    const { server, url, lifecycle, dependencies } = await serve(300);
+    const { stop, url, lifecycle, dependencies } = await serve(300);
     const inFlight = getJson(`${url}/slow`);
     await sleep(50);
-    const stopped = shutdown({ server, lifecycle, dependencies, logger, delayMs: 0, timeoutMs: 5000 });
+    const stopped = stop({ timeoutMs: 5000 });
     assert.equal(lifecycle.draining, true);
     assert.deepEqual(await inFlight, { status: 200, body: { finished: true } });
     assert.equal(await stopped, true);
@@ -52,13 +77,70 @@ describe('graceful shutdown', () => {
   });
 
   it('cuts connections that outlive the timeout and reports it', async () => {
-    const { server, url, lifecycle, dependencies } = await serve(10000);
+    const { stop, url } = await serve(10000);
     const inFlight = getJson(`${url}/slow`).catch((err) => err);
     await sleep(50);
     const started = Date.now();
-    assert.equal(await shutdown({ server, lifecycle, dependencies, logger, delayMs: 0, timeoutMs: 300 }), false);
+    assert.equal(await stop({ timeoutMs: 300 }), false);
     assert.ok(Date.now() - started < 2000);
     assert.equal((await inFlight).code, 'ECONNRESET');
+  });
+
+  it('serves a request whose connection was accepted just before the server closed', async () => {
+    // A cluster primary or a load balancer hands over connections until the listener closes;
+    // the request on such a connection may arrive after closing began.
+    const { server, port, stop } = await serve(0);
+    const { socket, closed } = await acceptedConnection(server, port);
+    const stopped = stop({ timeoutMs: 5000 });
+    await sleep(20);
+    socket.write('GET /live HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    const response = await closed;
+    assert.match(response, /^HTTP\/1\.1 200 /);
+    assert.match(response, /\r\nconnection: close\r\n/i);
+    assert.equal(await stopped, true);
+  });
+
+  it('closes idle keep-alive connections at once and ends busy ones after their response', async () => {
+    const { port, url, stop } = await serve(300);
+    const agent = new Agent({ keepAlive: true, maxSockets: 2 });
+    try {
+      // Two connections: one left idle after a request, one carrying a slow request.
+      await Promise.all([getWith(agent, `${url}/live`), getWith(agent, `${url}/live`)]);
+      const slow = getWith(agent, `${url}/slow`);
+      await sleep(50);
+      const started = performance.now();
+      const stopped = stop({ timeoutMs: 5000 });
+      assert.deepEqual(await slow, { status: 200, connection: 'close' });
+      assert.equal(await stopped, true);
+      // Done when the slow response was, not after the first-request grace nor the keep-alive timeout.
+      assert.ok(performance.now() - started < FIRST_REQUEST_GRACE_MS, `took ${performance.now() - started} ms`);
+      await assert.rejects(getJson(`http://127.0.0.1:${port}/live`), { code: 'ECONNREFUSED' });
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('closes a connection that sends no request once the grace has passed', async () => {
+    const { server, port, stop } = await serve(0);
+    const { closed } = await acceptedConnection(server, port);
+    const started = performance.now();
+    assert.equal(await stop({ timeoutMs: 5000 }), true);
+    const waited = performance.now() - started;
+    assert.equal(await closed, '');
+    assert.ok(waited >= FIRST_REQUEST_GRACE_MS - 5 && waited < FIRST_REQUEST_GRACE_MS + 1000, `closed after ${waited} ms`);
+  });
+
+  it('answers with Connection: close while it drains, before the server closes', async () => {
+    const { url, lifecycle, stop } = await serve(0);
+    const agent = new Agent({ keepAlive: true });
+    try {
+      assert.equal((await getWith(agent, `${url}/live`)).connection, 'keep-alive');
+      lifecycle.startDraining();
+      assert.deepEqual(await getWith(agent, `${url}/live`), { status: 200, connection: 'close' });
+    } finally {
+      agent.destroy();
+      await stop({ timeoutMs: 5000 });
+    }
   });
 
   it('the server process exits with status 0 on SIGTERM', async () => {
