@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { createServer } from 'node:http';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -65,6 +66,9 @@ function main() {
       delayMs: config.SHUTDOWN_DELAY_MS,
       timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     });
+    // A cluster worker (PM2) leaves once the primary has acknowledged that it stopped listening,
+    // so a connection the primary handed over just before is given to another worker, not lost.
+    if (cluster.isWorker) await leaveCluster(cluster.worker);
     if (clean) logger.info('stopped');
     else logger.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown timed out; connections were cut');
     process.exitCode = clean ? 0 : 1;
@@ -82,6 +86,27 @@ function main() {
   };
   process.on('uncaughtException', crash('uncaught exception'));
   process.on('unhandledRejection', crash('unhandled promise rejection'));
+}
+
+/**
+ * Disconnects a cluster worker from its primary (its servers are already closed). The primary
+ * answers in order, after every connection it sent before it saw the listener close; each of
+ * those is refused by this worker and given to another.
+ *
+ * @param {import('node:cluster').Worker} worker
+ * @returns {Promise<void>}
+ */
+function leaveCluster(worker) {
+  return new Promise((resolve) => {
+    if (!worker.isConnected()) {
+      resolve();
+      return;
+    }
+    worker.once('disconnect', resolve);
+    worker.disconnect();
+    // A primary that never answers must not hold the exit for ever.
+    setTimeout(resolve, 1000).unref();
+  });
 }
 
 main();

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import cluster from 'node:cluster';
 import { once } from 'node:events';
 import { Agent, createServer, get } from 'node:http';
 import { connect } from 'node:net';
 import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import express from 'express';
 import { FIRST_REQUEST_GRACE_MS, trackConnections } from '../src/connections.js';
@@ -29,6 +31,15 @@ async function serve(delayMs) {
   await once(server, 'listening');
   const stop = (options) => shutdown({ connections, lifecycle: built.lifecycle, dependencies: built.dependencies, logger, delayMs: 0, ...options });
   return { ...built, server, stop, port: server.address().port, url: `http://127.0.0.1:${server.address().port}` };
+}
+
+/** A port nothing listens on. */
+async function freePort() {
+  const probe = createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address();
+  probe.close();
+  return port;
 }
 
 /** A raw connection the server has accepted, and everything it will receive until it closes. */
@@ -143,11 +154,25 @@ describe('graceful shutdown', () => {
     }
   });
 
+  it('a cluster worker leaves its primary in order before it exits, then exits with status 0', async () => {
+    // The primary's acknowledgement comes after any connection it handed over in the meantime,
+    // which the worker then refuses, so the primary gives it to another worker.
+    cluster.setupPrimary({ exec: fileURLToPath(new URL('../src/server.js', import.meta.url)), silent: true });
+    const worker = cluster.fork({ PORT: String(await freePort()), HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
+    try {
+      await once(worker, 'listening');
+      const disconnected = once(worker, 'disconnect').then(() => worker.exitedAfterDisconnect);
+      worker.process.kill('SIGINT');
+      const [code, signal] = await once(worker, 'exit');
+      assert.equal(await disconnected, true, 'the worker exited without disconnecting first');
+      assert.deepEqual({ code, signal }, { code: 0, signal: null });
+    } finally {
+      worker.process.kill('SIGKILL');
+    }
+  });
+
   it('the server process exits with status 0 on SIGTERM', async () => {
-    const probe = createServer().listen(0, '127.0.0.1');
-    await once(probe, 'listening');
-    const port = probe.address().port;
-    probe.close();
+    const port = await freePort();
     const child = spawn(process.execPath, ['src/server.js'], {
       cwd: new URL('..', import.meta.url),
       env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent' },
