@@ -1,10 +1,21 @@
+import { createHash } from 'node:crypto';
+import { packageInfo } from '../package-info.js';
+
+/** Methods that change a resource: a successful one invalidates its cached answers. */
+const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
 /**
  * Caches successful JSON answers to GET requests in Redis for CACHE_TTL_SECONDS, keyed by URL,
  * and serves them with `X-Cache: HIT`. Every successful write (POST, PUT, PATCH, DELETE) to a
  * resource bumps that resource's version, which is part of every key, so stale entries are never
  * read again and simply expire: invalidation is one INCR, whatever the number of cached pages.
+ * Keys start with the service's name, so services sharing a Redis never read each other's.
  *
- * Responses must not differ between callers (the generated resources do not). Requests with
+ * Caching never stands in for authentication. A request with an `Authorization` header is
+ * neither answered from the cache nor stored (as RFC 9111 asks of a shared cache): its token is
+ * checked later, by the resource's router, and must be checked on every request. An `X-API-Key`
+ * has been checked before the cache (the api-key middleware comes first), and each key has its
+ * own entries, so one caller's answers are never served to another. Requests with
  * `Cache-Control: no-cache` skip the cache. When Redis is unavailable the service answers from
  * the handlers as if there were no cache.
  *
@@ -13,27 +24,33 @@
  */
 export function responseCache({ CACHE_TTL_SECONDS: ttl }, client) {
   const usable = () => client?.isReady;
+  const prefix = `${packageInfo.name}:cache`;
   // `/order-items/123?limit=2` belongs to the resource `order-items`.
   const resourceOf = (path) => path.split('/')[1] ?? '';
-  const versionKey = (resource) => `cache:version:${resource}`;
+  const versionKey = (resource) => `${prefix}:version:${resource}`;
+  // Whose answers these are: nobody's, or one API key's (never the key itself).
+  const partitionOf = (req) => {
+    const key = req.get('x-api-key');
+    return key ? createHash('sha256').update(key).digest('base64url') : 'public';
+  };
 
   return async (req, res, next) => {
     const resource = resourceOf(req.path);
-    if (req.method !== 'GET') {
+    if (WRITES.has(req.method)) {
       res.once('finish', () => {
         if (res.statusCode < 400 && usable()) client.incr(versionKey(resource)).catch(() => {});
       });
       next();
       return;
     }
-    if (!usable() || req.get('cache-control')?.includes('no-cache')) {
+    if (req.method !== 'GET' || !usable() || req.get('authorization') !== undefined || req.get('cache-control')?.includes('no-cache')) {
       next();
       return;
     }
     let key;
     try {
       const version = (await client.get(versionKey(resource))) ?? '0';
-      key = `cache:${resource}:${version}:${req.originalUrl}`;
+      key = `${prefix}:${resource}:${version}:${partitionOf(req)}:${req.originalUrl}`;
       const hit = await client.get(key);
       if (hit !== null) {
         res.set('X-Cache', 'HIT').type('application/json').send(hit);
