@@ -299,7 +299,7 @@ fn middleware_is_listed_added_in_chain_order_and_removed_exactly() {
     assert!(timeout < key, "chain order follows the kinds' positions, not the order of the commands");
     let schema = fs::read_to_string(sb.path().join("shop/config.schema.json")).unwrap();
     assert!(schema.contains("\"API_KEYS\"") && schema.contains("\"REQUEST_HANDLER_TIMEOUT_MS\""));
-    assert!(sb.path().join("shop/k8s/base/secret.yaml").exists(), "a secret variable brings the Secret");
+    assert!(sb.path().join("shop/k8s/secret.example.yaml").exists(), "a secret variable brings the Secret");
     assert!(fs::read_to_string(sb.path().join("shop/README.md")).unwrap().contains("| `API_KEYS` |"));
 
     in_shop(&sb, &["add", "middleware", "api-key"]).code(2).stderr(predicate::str::contains("already in the project"));

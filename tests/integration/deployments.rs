@@ -238,7 +238,7 @@ fn a_secret_added_with_config_add_reaches_every_derived_file_and_leaves_with_con
     let var = &schema["properties"]["PAYMENT_API_KEY"];
     assert_eq!((var["x-secret"].as_bool(), var["x-required-in-production"].as_bool()), (Some(true), Some(true)));
     assert!(read(&sb, ".env.example").contains("# PAYMENT_API_KEY="));
-    assert!(read(&sb, "k8s/base/secret.yaml").contains("  PAYMENT_API_KEY: \"\""));
+    assert!(read(&sb, "k8s/secret.example.yaml").contains("  PAYMENT_API_KEY: \"\""));
     assert!(!read(&sb, "k8s/base/config.env").contains("PAYMENT_API_KEY"), "a secret never goes in the ConfigMap");
     assert!(read(&sb, "compose.prod.yaml").contains("PAYMENT_API_KEY: \"${PAYMENT_API_KEY:?set PAYMENT_API_KEY}\""));
     assert!(read(&sb, "README.md").contains("| `PAYMENT_API_KEY` |"));

@@ -29,10 +29,25 @@ fn env_example_compose_configmap_secret_and_readme_follow_the_schema() {
         assert!(readme.contains(&format!("| `{}` |", var.name)), "{} not in the README table", var.name);
     }
 
-    let secret = yaml(file("k8s/base/secret.yaml"));
+    let secret = yaml(file("k8s/secret.example.yaml"));
     let keys: BTreeSet<&str> = secret["stringData"].as_mapping().unwrap().keys().map(|k| k.as_str().unwrap()).collect();
     assert_eq!(keys, secrets, "the Secret has one key per secret variable");
     assert!(secret["stringData"].as_mapping().unwrap().values().all(|v| v.as_str() == Some("")), "placeholders only");
+    // A deploy applies the kustomization: listing the placeholders there would blank the real
+    // values on every deploy. No kustomization may name the example or any Secret.
+    let kustomizations: Vec<_> = plan.files.iter().filter(|f| f.path.ends_with("kustomization.yaml")).collect();
+    assert!(kustomizations.len() >= 3, "the base and two overlays");
+    for f in kustomizations {
+        let k = yaml(&f.contents);
+        let resources = k["resources"].as_sequence().map(Vec::as_slice).unwrap_or_default();
+        let applied = resources.iter().filter_map(Value::as_str).find(|r| r.contains("secret"));
+        assert!(
+            applied.is_none() && k.get("secretGenerator").is_none(),
+            "{} applies a Secret:\n{}",
+            f.path,
+            f.contents
+        );
+    }
 
     let configmap: BTreeSet<&str> = file("k8s/base/config.env").lines().map(|l| l.split('=').next().unwrap()).collect();
     let expected: BTreeSet<&str> = vars
@@ -71,7 +86,7 @@ fn deployment_mounts_secrets_as_files_only_when_there_are_secrets() {
             .iter()
             .map(|v| v["name"].as_str().unwrap())
             .collect();
-        let has_secrets = plan.get("k8s/base/secret.yaml").is_some();
+        let has_secrets = plan.get("k8s/secret.example.yaml").is_some();
         assert_eq!(volumes.contains(&"secrets"), has_secrets, "{}", v.name);
         assert_eq!(
             plan.get("k8s/base/config.env").unwrap().contents.contains("SECRETS_DIR="),

@@ -404,7 +404,7 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
             std::fs::write(&schema_path, format!("{}\n", serde_json::to_string_pretty(&schema).unwrap())).unwrap();
             espresso_in(&dir, &["sync"]);
             let read = |rel: &str| std::fs::read_to_string(dir.join(rel)).unwrap();
-            assert!(read("k8s/base/secret.yaml").contains("PAYMENT_API_KEY"));
+            assert!(read("k8s/secret.example.yaml").contains("PAYMENT_API_KEY"));
             assert!(read("k8s/base/config.env").contains("FEATURE_FLAGS=beta"));
             assert!(
                 read("compose.prod.yaml").contains("PAYMENT_API_KEY") && read("compose.yaml").contains("FEATURE_FLAGS")

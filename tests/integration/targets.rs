@@ -126,7 +126,44 @@ pub fn check_helm(project: &Path, tools: &Tools, harness: &Path, checkov: bool) 
         let summary = report.lines().last().unwrap_or_default().to_owned();
         summaries.push(format!("{what}: {summary}"));
     }
-    Ok(format!("helm lint --strict; helm template, validated ({})", summaries.join("; ")))
+    let secrets = check_helm_secret(tools, chart, &name)?;
+    Ok(format!("helm lint --strict; helm template, validated ({}); {secrets}", summaries.join("; ")))
+}
+
+/// The chart's Secret: a value given at install time is stored (base64, as `data` wants it), one
+/// not given stays empty (in a cluster, `lookup` keeps what the Secret already holds; `helm
+/// template` has no cluster, so that branch is left to the template's review).
+fn check_helm_secret(tools: &Tools, chart: &Path, name: &str) -> Result<String, String> {
+    let values: yaml_serde::Value =
+        yaml_serde::from_str(&std::fs::read_to_string(chart.join("values.yaml")).map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+    let keys: Vec<String> = values["secrets"]["values"]
+        .as_mapping()
+        .into_iter()
+        .flatten()
+        .filter_map(|(k, _)| k.as_str().map(str::to_owned))
+        .collect();
+    let Some(given) = keys.first() else { return Ok("no secret variables".into()) };
+    let rendered = output(
+        Command::new(tools.helm())
+            .args(["template", name])
+            .arg(chart)
+            .args(["--set-string", &format!("secrets.values.{given}=s3cret-value")]),
+    )?;
+    let secret = rendered
+        .split("\n---")
+        .filter_map(|doc| yaml_serde::from_str::<yaml_serde::Value>(doc).ok())
+        .find(|doc| doc["kind"] == "Secret")
+        .ok_or("the chart renders no Secret")?;
+    // base64 of "s3cret-value".
+    if secret["data"][given.as_str()] != "czNjcmV0LXZhbHVl" {
+        return Err(format!("the Secret does not hold the value given for {given}:\n{rendered}"));
+    }
+    let empty: Vec<&String> = keys[1..].iter().filter(|k| secret["data"][k.as_str()] == "").collect();
+    if empty.len() != keys.len() - 1 {
+        return Err(format!("a value not given is not left empty in the Secret:\n{rendered}"));
+    }
+    Ok(format!("Secret holds the value given for {given} and {} left empty", empty.len()))
 }
 
 /// The chart's Deployment carries the kustomize base's hardening: the same pod and container
