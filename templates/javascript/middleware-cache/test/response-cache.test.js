@@ -104,6 +104,18 @@ describe('response cache', () => {
     for (const key of redis.data.keys()) assert.ok(key.startsWith(`${packageInfo.name}:cache:`), key);
   });
 
+  it('goes on without the cache when Redis does not answer within REDIS_COMMAND_TIMEOUT_MS', async () => {
+    const stalled = { isReady: true, get: () => new Promise(() => {}), set: async () => {}, incr: async () => {} };
+    const app = express();
+    app.use('/api/v1', responseCache({ CACHE_TTL_SECONDS: 60, REDIS_COMMAND_TIMEOUT_MS: 100 }, stalled));
+    app.get('/api/v1/things', (_req, res) => res.json({ fresh: true }));
+    const started = performance.now();
+    const res = await request(app).get('/api/v1/things').expect(200);
+    const took = performance.now() - started;
+    assert.deepEqual(res.body, { fresh: true });
+    assert.ok(took >= 90 && took < 1000, `took ${Math.round(took)} ms`);
+  });
+
   it('steps aside without Redis, or when the client asks for no-cache', async () => {
     const app = api(undefined);
     const res = await request(app).get('/api/v1/things').expect(200);

@@ -7,6 +7,8 @@
  * @property {() => Promise<void>} [connect] starts connecting; called once at start-up, not awaited
  * @property {(signal: AbortSignal) => Promise<void>} [check] resolves when the service is reachable;
  *   without one (a telemetry exporter) the dependency is closed on shutdown but not a readiness check
+ * @property {boolean} [optional] the service works without it (what uses it fails open): its state
+ *   shows in /health, but it never takes the service out of rotation
  * @property {() => Promise<void>} close releases connections; called once on shutdown
  */
 

@@ -32,6 +32,15 @@ describe('probes', () => {
     assert.deepEqual(res.body.checks, { db: 'down' });
   });
 
+  it('GET /ready stays 200 when only an optional dependency is down, and /health says so', async () => {
+    const dependencies = { db: fakeDependency('db'), redis: fakeDependency('redis', { up: false, optional: true }) };
+    const { app } = buildApp({ dependencies });
+    const ready = await request(app).get('/ready').expect(200);
+    assert.deepEqual(ready.body.checks, { db: 'up', redis: 'down' });
+    const health = await request(app).get('/health').expect(200);
+    assert.equal(health.body.status, 'degraded');
+  });
+
   it('GET /ready is 503 while draining', async () => {
     const { app, lifecycle } = buildApp();
     lifecycle.startDraining();

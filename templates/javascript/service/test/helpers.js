@@ -35,10 +35,11 @@ export function captureLogs() {
 }
 
 /** A fake dependency whose health can be switched, recording whether it was closed. */
-export function fakeDependency(name, { up = true } = {}) {
+export function fakeDependency(name, { up = true, optional = false } = {}) {
   return {
     name,
     up,
+    optional,
     closed: false,
     async check() {
       if (!this.up) throw new Error(`${name} is down`);

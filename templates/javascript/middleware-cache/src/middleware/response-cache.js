@@ -16,14 +16,21 @@ const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * checked later, by the resource's router, and must be checked on every request. An `X-API-Key`
  * has been checked before the cache (the api-key middleware comes first), and each key has its
  * own entries, so one caller's answers are never served to another. Requests with
- * `Cache-Control: no-cache` skip the cache. When Redis is unavailable the service answers from
- * the handlers as if there were no cache.
+ * `Cache-Control: no-cache` skip the cache. When Redis is disconnected, or does not answer a
+ * lookup within REDIS_COMMAND_TIMEOUT_MS, the service answers from the handlers as if there
+ * were no cache.
  *
- * @param {{ CACHE_TTL_SECONDS: number }} config
+ * @param {{ CACHE_TTL_SECONDS: number, REDIS_COMMAND_TIMEOUT_MS?: number }} config
  * @param {import('redis').RedisClientType | undefined} client node-redis client (undefined: no cache)
  */
-export function responseCache({ CACHE_TTL_SECONDS: ttl }, client) {
+export function responseCache({ CACHE_TTL_SECONDS: ttl, REDIS_COMMAND_TIMEOUT_MS: timeoutMs = 250 }, client) {
   const usable = () => client?.isReady;
+  // A lookup that outlives the deadline is abandoned: the request goes on without the cache.
+  const within = (command) => {
+    command.catch(() => {});
+    const deadline = AbortSignal.timeout(timeoutMs);
+    return Promise.race([command, new Promise((_, reject) => deadline.addEventListener('abort', () => reject(deadline.reason), { once: true }))]);
+  };
   const prefix = `${packageInfo.name}:cache`;
   // `/order-items/123?limit=2` belongs to the resource `order-items`.
   const resourceOf = (path) => path.split('/')[1] ?? '';
@@ -49,9 +56,9 @@ export function responseCache({ CACHE_TTL_SECONDS: ttl }, client) {
     }
     let key;
     try {
-      const version = (await client.get(versionKey(resource))) ?? '0';
+      const version = (await within(client.get(versionKey(resource)))) ?? '0';
       key = `${prefix}:${resource}:${version}:${partitionOf(req)}:${req.originalUrl}`;
-      const hit = await client.get(key);
+      const hit = await within(client.get(key));
       if (hit !== null) {
         res.set('X-Cache', 'HIT').type('application/json').send(hit);
         return;

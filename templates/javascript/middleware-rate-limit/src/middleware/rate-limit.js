@@ -12,14 +12,14 @@ import { RedisStore } from './rate-limit-store.js';
  * process's memory, and the effective limit is RATE_LIMIT_MAX times the replica count. When Redis
  * fails, requests are let through (`passOnStoreError`) rather than refused.
  *
- * @param {{ RATE_LIMIT_WINDOW_MS: number, RATE_LIMIT_MAX: number }} config
+ * @param {{ RATE_LIMIT_WINDOW_MS: number, RATE_LIMIT_MAX: number, REDIS_COMMAND_TIMEOUT_MS?: number }} config
  * @param {import('redis').RedisClientType} [client] node-redis client of the project's Redis
  */
-export function rateLimiter({ RATE_LIMIT_WINDOW_MS: windowMs, RATE_LIMIT_MAX: limit }, client) {
+export function rateLimiter({ RATE_LIMIT_WINDOW_MS: windowMs, RATE_LIMIT_MAX: limit, REDIS_COMMAND_TIMEOUT_MS: timeoutMs }, client) {
   return rateLimit({
     windowMs,
     limit,
-    store: client ? new RedisStore(client) : undefined,
+    store: client ? new RedisStore(client, { timeoutMs }) : undefined,
     passOnStoreError: true,
     standardHeaders: 'draft-7',
     legacyHeaders: false,

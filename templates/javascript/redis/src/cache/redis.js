@@ -5,8 +5,11 @@ const MAX_RECONNECT_DELAY_MS = 5000;
 
 /**
  * Redis through node-redis. The client connects at start-up and reconnects with capped backoff;
- * commands fail fast while disconnected (no offline queue), so readiness reports the outage
- * instead of requests piling up.
+ * commands fail fast while disconnected (no offline queue). Redis is optional: the response
+ * cache and the rate limiter fail open, so an outage shows in /health but does not take the
+ * service out of rotation. Code of your own that cannot work without Redis should set
+ * `optional: false` here. Callers bound every command with REDIS_COMMAND_TIMEOUT_MS and check
+ * `client.isReady` first: node-redis still queues a MULTI while it reconnects.
  *
  * @param {{ REDIS_URL?: string, REDIS_CONNECT_TIMEOUT_MS: number }} config
  * @param {import('pino').Logger} logger
@@ -26,6 +29,7 @@ export function createRedis(config, logger) {
 
   return {
     name: 'redis',
+    optional: true,
     client,
     async connect() {
       await client.connect();

@@ -10,6 +10,8 @@ export const CHECK_TIMEOUT_MS = 2000;
  * @param {{ name: string, version: string }} options.info
  */
 export function createHealthService({ dependencies, lifecycle, info }) {
+  const required = new Set(Object.entries(dependencies).filter(([, d]) => !d.optional).map(([name]) => name));
+
   async function checkAll() {
     const entries = Object.entries(dependencies).filter(([, d]) => d.check);
     const results = await Promise.allSettled(entries.map(([, d]) => d.check(AbortSignal.timeout(CHECK_TIMEOUT_MS))));
@@ -17,11 +19,11 @@ export function createHealthService({ dependencies, lifecycle, info }) {
   }
 
   return {
-    /** Ready when not draining and every dependency answers. */
+    /** Ready when not draining and every dependency the service needs answers (optional ones may be down). */
     async readiness() {
       if (lifecycle.draining) return { ready: false, status: 'draining', checks: {} };
       const checks = await checkAll();
-      const ready = Object.values(checks).every((state) => state === 'up');
+      const ready = Object.entries(checks).every(([name, state]) => state === 'up' || !required.has(name));
       return { ready, status: ready ? 'ready' : 'unavailable', checks };
     },
 
