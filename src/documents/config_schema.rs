@@ -30,6 +30,8 @@ pub struct EnvVar {
     pub choices: Option<Vec<Value>>,
     pub minimum: Option<Value>,
     pub maximum: Option<Value>,
+    /// Shortest accepted string (JSON Schema `minLength`): a key too short to be safe is refused at start-up.
+    pub min_length: Option<u64>,
     pub format: Option<String>,
     /// A value for development (`.env.example`, compose); never used for secrets in deployments.
     pub example: Option<String>,
@@ -83,6 +85,7 @@ impl EnvVar {
             choices: None,
             minimum: None,
             maximum: None,
+            min_length: None,
             format: None,
             example: None,
             secret: args.secret,
@@ -106,6 +109,9 @@ impl EnvVar {
         }
         if let Some(v) = &self.maximum {
             p.insert("maximum".into(), v.clone());
+        }
+        if let Some(n) = self.min_length {
+            p.insert("minLength".into(), json!(n));
         }
         if let Some(f) = &self.format {
             p.insert("format".into(), json!(f));

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import express from 'express';
 import { SignJWT } from 'jose';
 import request from 'supertest';
+import { ConfigError, loadConfig } from '../src/config.js';
 import { authenticate, authorize } from '../src/middleware/auth-jwt.js';
 import { errorHandler } from '../src/middleware/error-handler.js';
 
@@ -10,7 +11,8 @@ const secret = 'a-test-secret-that-is-long-enough-for-hs256';
 const key = new TextEncoder().encode(secret);
 
 function token(claims, { expires = '5m', signingKey = key, issuer } = {}) {
-  const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime(expires);
+  const jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt();
+  if (expires !== null) jwt.setExpirationTime(expires);
   if (issuer) jwt.setIssuer(issuer);
   return jwt.sign(signingKey);
 }
@@ -40,6 +42,26 @@ describe('JWT authentication and roles', () => {
     }
     const wrongIssuer = await token({ sub: 'u' }, { issuer: 'someone-else' });
     await request(app({ JWT_SECRET: secret, JWT_ISSUER: 'us' })).get('/read').set('Authorization', `Bearer ${wrongIssuer}`).expect(401);
+  });
+
+  it('refuses a token that never expires', async () => {
+    const forever = await token({ sub: 'u', roles: ['writer'] }, { expires: null });
+    const res = await request(app()).get('/read').set('Authorization', `Bearer ${forever}`).expect(401);
+    assert.equal(res.body.code, 'invalid_token');
+  });
+
+  it('allows JWT_CLOCK_TOLERANCE_SECONDS of clock skew after exp, and no more', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const config = { JWT_SECRET: secret, JWT_CLOCK_TOLERANCE_SECONDS: 30 };
+    const justExpired = await token({ sub: 'u' }, { expires: now - 10 });
+    await request(app(config)).get('/read').set('Authorization', `Bearer ${justExpired}`).expect(200);
+    const longExpired = await token({ sub: 'u' }, { expires: now - 40 });
+    await request(app(config)).get('/read').set('Authorization', `Bearer ${longExpired}`).expect(401);
+  });
+
+  it('the configuration refuses a JWT_SECRET shorter than 32 characters', () => {
+    assert.throws(() => loadConfig({ JWT_SECRET: 'x'.repeat(31) }), (err) => err instanceof ConfigError && /JWT_SECRET/.test(err.message));
+    assert.doesNotThrow(() => loadConfig({ JWT_SECRET: 'x'.repeat(32) }));
   });
 
   it('exposes the verified user and checks roles', async () => {

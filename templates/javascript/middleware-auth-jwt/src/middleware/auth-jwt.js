@@ -6,16 +6,23 @@ const MIN_SECRET_LENGTH = 32;
 
 /**
  * Requires `Authorization: Bearer <JWT>` signed with JWT_SECRET (HS256 only, so a token cannot
- * pick a weaker algorithm), checking expiry and, when configured, issuer and audience. The
+ * pick a weaker algorithm) that expires (a token without `exp` would be valid for ever), checking
+ * expiry with JWT_CLOCK_TOLERANCE_SECONDS of leeway and, when configured, issuer and audience. The
  * verified user is `req.user`: `{ id, roles }` from the `sub` and `roles` claims. Failures are
  * 401 problems with a `WWW-Authenticate` challenge. Without a usable secret (development with
  * JWT_SECRET unset) every request is refused rather than let through.
  *
- * @param {{ JWT_SECRET?: string, JWT_ISSUER?: string, JWT_AUDIENCE?: string }} config
+ * @param {{ JWT_SECRET?: string, JWT_ISSUER?: string, JWT_AUDIENCE?: string, JWT_CLOCK_TOLERANCE_SECONDS?: number }} config
  */
-export function authenticate({ JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE }) {
+export function authenticate({ JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE, JWT_CLOCK_TOLERANCE_SECONDS = 30 }) {
   const key = JWT_SECRET?.length >= MIN_SECRET_LENGTH ? new TextEncoder().encode(JWT_SECRET) : null;
-  const options = { algorithms: ['HS256'], issuer: JWT_ISSUER, audience: JWT_AUDIENCE };
+  const options = {
+    algorithms: ['HS256'],
+    issuer: JWT_ISSUER,
+    audience: JWT_AUDIENCE,
+    requiredClaims: ['exp'],
+    clockTolerance: JWT_CLOCK_TOLERANCE_SECONDS,
+  };
   return async (req, res, next) => {
     const [scheme, token] = (req.get('authorization') ?? '').split(' ');
     if (scheme !== 'Bearer' || !token || !key) {
