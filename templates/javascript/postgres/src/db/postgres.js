@@ -2,10 +2,12 @@ import pg from 'pg';
 import { packageInfo } from '../package-info.js';
 
 /**
- * PostgreSQL through a pg connection pool. Connections open on first use; `check` runs
- * `SELECT 1` for readiness and `close` drains the pool on shutdown.
+ * PostgreSQL through a pg connection pool. Connections open on first use, and every statement is
+ * cancelled by the server after DATABASE_STATEMENT_TIMEOUT_MS (lock waits included), so a locked
+ * table cannot hold requests. Readiness runs `SELECT 1` on a connection of its own, never one the
+ * traffic is waiting for, and gives up when its signal aborts; `close` drains both pools.
  *
- * @param {{ DATABASE_URL?: string, DATABASE_POOL_MAX: number, DATABASE_CONNECT_TIMEOUT_MS: number }} config
+ * @param {{ DATABASE_URL?: string, DATABASE_POOL_MAX: number, DATABASE_CONNECT_TIMEOUT_MS: number, DATABASE_STATEMENT_TIMEOUT_MS: number }} config
  * @param {import('pino').Logger} logger
  * @returns {import('../dependencies.js').Dependency & { pool: pg.Pool }}
  */
@@ -16,24 +18,32 @@ export function createPostgres(config, logger) {
     connectionTimeoutMillis: config.DATABASE_CONNECT_TIMEOUT_MS,
     idleTimeoutMillis: 30000,
     application_name: packageInfo.name,
+    statement_timeout: config.DATABASE_STATEMENT_TIMEOUT_MS,
+  });
+  // One connection for readiness, kept apart so a saturated pool does not make pods flap.
+  const probe = new pg.Pool({
+    connectionString: config.DATABASE_URL,
+    max: 1,
+    connectionTimeoutMillis: config.DATABASE_CONNECT_TIMEOUT_MS,
+    idleTimeoutMillis: 30000,
+    application_name: `${packageInfo.name}-readiness`,
+    statement_timeout: config.DATABASE_STATEMENT_TIMEOUT_MS,
   });
   // An idle client that loses its connection emits here; without a listener the process would crash.
-  pool.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection failed'));
+  for (const p of [pool, probe]) p.on('error', (err) => logger.warn({ err }, 'idle PostgreSQL connection failed'));
 
   return {
     name: 'postgres',
     pool,
     async check(signal) {
-      const client = await pool.connect();
-      try {
-        signal?.throwIfAborted();
-        await client.query('SELECT 1');
-      } finally {
-        client.release();
-      }
+      signal?.throwIfAborted();
+      const aborted = new Promise((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true }));
+      const query = probe.query('SELECT 1');
+      query.catch(() => {}); // settled after an abort: nobody waits for it
+      await Promise.race([query, aborted]);
     },
     async close() {
-      await pool.end();
+      await Promise.all([pool.end(), probe.end()]);
     },
   };
 }

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import request from 'supertest';
 import { createPostgres } from '../../src/db/postgres.js';
@@ -32,6 +34,32 @@ describe('PostgreSQL (integration)', { skip: !url && 'DATABASE_URL is not set' }
     const { app } = buildApp({ dependencies: { postgres } });
     const res = await request(app).get('/ready').expect(200);
     assert.deepEqual(res.body.checks, { postgres: 'up' });
+  });
+
+  it('answers the readiness check while the traffic has every pool connection', async () => {
+    const config = testConfig({ DATABASE_URL: url, DATABASE_POOL_MAX: '1' });
+    const saturated = createPostgres(config, createLogger(config));
+    const held = await saturated.pool.connect();
+    try {
+      const started = performance.now();
+      await saturated.check(AbortSignal.timeout(2000));
+      assert.ok(performance.now() - started < 1000);
+    } finally {
+      held.release();
+      await saturated.close();
+    }
+  });
+
+  it('npm run migrate reads DATABASE_URL from SECRETS_DIR, as in the pod', async () => {
+    const secrets = await mkdtemp(join(tmpdir(), 'secrets-'));
+    try {
+      await writeFile(join(secrets, 'DATABASE_URL'), `${url}\n`);
+      const env = { PATH: process.env.PATH, SECRETS_DIR: secrets, LOG_LEVEL: 'silent' };
+      const { stdout } = await promisify(execFile)(process.execPath, ['src/db/migrate.js'], { cwd: new URL('../..', import.meta.url), env });
+      assert.match(stdout, /database is up to date|applied /);
+    } finally {
+      await rm(secrets, { recursive: true, force: true });
+    }
   });
 
   it('applies migrations once, in order', async () => {
