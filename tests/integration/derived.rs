@@ -99,3 +99,45 @@ fn deployment_mounts_secrets_as_files_only_when_there_are_secrets() {
         assert_eq!(container["readinessProbe"]["httpGet"]["port"].as_str(), Some("http"));
     }
 }
+
+/// Only the API and its OpenAPI document are routed from outside the cluster, by the Ingress or
+/// the HTTPRoute of the kustomize base, in both routings; probes and metrics stay inside.
+#[test]
+fn public_routing_exposes_the_api_and_its_document_only() {
+    use espresso::cli::Ingress;
+    for ingress in [Ingress::Ingress, Ingress::Gateway] {
+        let v = variants().into_iter().find(|v| v.name == "default").unwrap();
+        let mut choices = v.choices.clone();
+        choices.ingress = ingress;
+        let plan = plan("orders", &choices);
+        let routed: BTreeSet<(String, String)> = match ingress {
+            Ingress::Ingress => {
+                let doc = yaml(&plan.get("k8s/base/ingress.yaml").expect("an Ingress").contents);
+                doc["spec"]["rules"][0]["http"]["paths"]
+                    .as_sequence()
+                    .unwrap()
+                    .iter()
+                    .map(|p| (p["pathType"].as_str().unwrap().to_owned(), p["path"].as_str().unwrap().to_owned()))
+                    .collect()
+            }
+            Ingress::Gateway => {
+                let doc = yaml(&plan.get("k8s/base/httproute.yaml").expect("an HTTPRoute").contents);
+                doc["spec"]["rules"]
+                    .as_sequence()
+                    .unwrap()
+                    .iter()
+                    .flat_map(|r| r["matches"].as_sequence().unwrap().iter())
+                    .map(|m| {
+                        let kind = match m["path"]["type"].as_str().unwrap() {
+                            "PathPrefix" => "Prefix",
+                            other => other,
+                        };
+                        (kind.to_owned(), m["path"]["value"].as_str().unwrap().to_owned())
+                    })
+                    .collect()
+            }
+        };
+        let expected = BTreeSet::from([("Prefix".into(), "/api".into()), ("Exact".into(), "/openapi.json".into())]);
+        assert_eq!(routed, expected, "{ingress:?}");
+    }
+}

@@ -59,6 +59,17 @@ describe('probes', () => {
   });
 });
 
+describe('operational paths', () => {
+  it('answer only at their exact path, so a proxy can keep them private by name', async () => {
+    const { app } = buildApp();
+    for (const path of ['/METRICS', '/Metrics', '/metrics/', '/Health', '/ready/', '/LIVE']) {
+      const res = await request(app).get(path);
+      assert.equal(res.status, 404, path);
+    }
+    await request(app).get('/metrics').expect(200);
+  });
+});
+
 describe('metrics', () => {
   it('GET /metrics exposes default and HTTP metrics labelled by route template', async () => {
     const { app } = buildApp();
