@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import request from 'supertest';
-import { corsMiddleware, parseTrustProxy } from '../src/app.js';
+import { corsMiddleware, createApp, parseTrustProxy } from '../src/app.js';
+import { createLifecycle } from '../src/lifecycle.js';
 import { createLogger } from '../src/logger.js';
+import { createMetrics } from '../src/metrics.js';
 import { buildApp, captureLogs, testConfig } from './helpers.js';
 
 describe('request id', () => {
@@ -52,7 +54,19 @@ describe('security headers and CORS', () => {
 });
 
 describe('logging', () => {
-  it('redacts credentials and logs probes below info', async () => {
+  it('logs probes at debug, other successes at info and client errors at warn', async () => {
+    const { stream, lines } = captureLogs();
+    const config = testConfig({ LOG_LEVEL: 'debug' });
+    const app = createApp({ config, logger: createLogger(config, stream), dependencies: {}, lifecycle: createLifecycle(), metrics: createMetrics() });
+    await request(app).get('/live').expect(200);
+    await request(app).get('/metrics').expect(200);
+    await request(app).get('/openapi.json').expect(200);
+    await request(app).get('/no/such/path').expect(404);
+    const levels = Object.fromEntries(lines.filter((line) => line.res).map((line) => [line.req.url, line.level]));
+    assert.deepEqual(levels, { '/live': 'debug', '/metrics': 'debug', '/openapi.json': 'info', '/no/such/path': 'warn' });
+  });
+
+  it('redacts credentials', async () => {
     const { stream, lines } = captureLogs();
     const logger = createLogger(testConfig({ LOG_LEVEL: 'info' }), stream);
     logger.info({ req: { headers: { authorization: 'Bearer secret', cookie: 'sid=1', 'x-api-key': 'k' } } }, 'incoming');
