@@ -61,6 +61,23 @@ export function loadConfig(env) {
   return Object.freeze(values);
 }
 
+/**
+ * loadConfig for a process's entry point: an invalid configuration is one message on stderr
+ * (the logger is configured from the config, so it cannot be used yet) and exit status 1.
+ *
+ * @param {Record<string, string | undefined>} env usually process.env
+ * @returns {Readonly<Record<string, any>>}
+ */
+export function loadConfigOrExit(env) {
+  try {
+    return loadConfig(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    process.exit(1);
+  }
+}
+
 function readSecret(dir, name) {
   try {
     return readFileSync(join(dir, name), 'utf8').trim();

@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
 import { createServer } from 'node:http';
 import { createApp } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
+import { loadConfigOrExit } from './config.js';
 import { trackConnections } from './connections.js';
 import { createDependencies } from './dependencies.js';
 import { createLifecycle, shutdown } from './lifecycle.js';
@@ -14,15 +14,7 @@ import { createMetrics } from './metrics.js';
  * requests finish, dependencies close, and the process exits before SHUTDOWN_TIMEOUT_MS.
  */
 function main() {
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    // The logger is configured from the config, so this one message goes straight to stderr.
-    process.stderr.write(`${err.message}\n`);
-    process.exit(1);
-  }
+  const config = loadConfigOrExit(process.env);
 
   const logger = createLogger(config);
   const dependencies = createDependencies(config, logger);

@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { ConfigError, loadConfig } from '../config.js';
+import { loadConfigOrExit } from '../config.js';
 
 /** Default location of the SQL migrations, applied in file-name order. */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
@@ -51,14 +51,7 @@ export async function migrate(pool, dir = MIGRATIONS_DIR) {
 // `npm run migrate`: apply pending migrations, then exit. DATABASE_URL comes from the validated
 // configuration like the service's, so SECRETS_DIR works: the pod it was generated for can run it.
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`${err.message}\n`);
-    process.exit(1);
-  }
+  const config = loadConfigOrExit(process.env);
   const pool = new pg.Pool({ connectionString: config.DATABASE_URL, max: 1, connectionTimeoutMillis: config.DATABASE_CONNECT_TIMEOUT_MS });
   try {
     const applied = await migrate(pool);
