@@ -1,12 +1,19 @@
 //! The OpenAPI 3.1 description of the project's API, kept in the repository as a base document
-//! (`openapi.json`: info, servers, shared components) and one fragment per resource
+//! (`openapi.json`: info, servers, tags, shared components) and one fragment per resource
 //! (`openapi/<resource>.json`: its paths and schemas). The service merges them at start-up and
 //! serves the whole document at `/openapi.json`. Fragments keep `add resource` independent of
 //! how many resources exist: adding one writes one fragment and never rewrites the others.
+//!
+//! The document is the exact contract clients are generated from: every operation lists every
+//! status the service can answer it with (its own, and those the project's middleware and
+//! storage add), its security, and bounds equal to the ones the service enforces. The base
+//! document holds only the components some operation refers to.
 
+use crate::cli::Database;
 use crate::model::project::ProjectSpec;
 use crate::model::resource::ResourceContext;
 use serde_json::{Map, Value, json};
+use std::collections::BTreeSet;
 
 pub const FILE: &str = "openapi.json";
 
@@ -17,17 +24,61 @@ pub fn fragment_path(plural_kebab: &str) -> String {
 
 /// Most items a list request may ask for; the generated services enforce the same bound.
 pub const MAX_LIMIT: u32 = 100;
+/// Largest `offset`: the largest integer JavaScript represents exactly (`Number.MAX_SAFE_INTEGER`),
+/// which the generated services enforce.
+pub const MAX_OFFSET: u64 = 9_007_199_254_740_991;
 
-fn problem(description: &str) -> Value {
-    json!({ "description": description, "content": { "application/problem+json": { "schema": { "$ref": "#/components/schemas/Problem" } } } })
+/// What the project around the resources adds to every operation of the API.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Api {
+    /// `api-key`: every request under /api/v1 needs `X-API-Key` (401 without).
+    pub api_key: bool,
+    /// `rate-limit`: any request may be refused with 429.
+    pub rate_limit: bool,
+    /// `request-timeout` or PostgreSQL: a request may end in 503 (a deadline or a database
+    /// statement timeout), which the client may retry.
+    pub unavailable: bool,
+}
+
+impl Api {
+    pub fn of(spec: &ProjectSpec) -> Self {
+        let has = |kind: &str| spec.middleware.iter().any(|m| m == kind);
+        Self {
+            api_key: has("api-key"),
+            rate_limit: has("rate-limit"),
+            unavailable: has("request-timeout") || spec.choices.database == Database::Postgres,
+        }
+    }
+}
+
+/// The shared responses, by status: component name and description.
+const RESPONSES: &[(u16, &str, &str)] = &[
+    (400, "BadRequest", "The request is malformed or invalid; `errors` lists each invalid field."),
+    (401, "Unauthorized", "The credentials are missing or invalid."),
+    (403, "Forbidden", "The credentials are valid but lack the role this operation needs."),
+    (404, "NotFound", "No item has this id."),
+    (409, "Conflict", "A value that must be unique is already taken."),
+    (413, "PayloadTooLarge", "The body is larger than the service accepts (BODY_LIMIT)."),
+    (415, "UnsupportedMediaType", "The body's charset or content encoding is not supported."),
+    (429, "TooManyRequests", "Too many requests from this client; retry after the time in `Retry-After`."),
+    (503, "ServiceUnavailable", "The request could not be completed in time; it may be retried."),
+];
+
+fn response_ref(status: u16) -> Value {
+    let (_, name, _) = RESPONSES.iter().find(|(s, _, _)| *s == status).expect("a shared response");
+    json!({ "$ref": format!("#/components/responses/{name}") })
+}
+
+fn schema_ref(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
 }
 
 fn body(schema: &str) -> Value {
-    json!({ "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
+    json!({ "required": true, "content": { "application/json": { "schema": schema_ref(schema) } } })
 }
 
 fn ok(description: &str, schema: &str) -> Value {
-    json!({ "description": description, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{schema}") } } } })
+    json!({ "description": description, "content": { "application/json": { "schema": schema_ref(schema) } } })
 }
 
 fn pretty(v: &Value) -> anyhow::Result<String> {
@@ -38,135 +89,302 @@ fn pretty(v: &Value) -> anyhow::Result<String> {
 
 /// The base document: everything but the resources' paths and schemas.
 pub fn base_document(spec: &ProjectSpec) -> anyhow::Result<String> {
+    let api = Api::of(spec);
+    let mut fragments = Vec::new();
+    let mut tags = Vec::new();
+    for r in &spec.resources {
+        let context = ResourceContext::new(&r.name, &r.fields, r.migration, r.protected);
+        fragments.push(fragment_value(&context, api)?);
+        tags.push(json!({ "name": r.name.plural_words, "description": format!("The {} of the service.", r.name.plural_words) }));
+    }
+    let mut refs = BTreeSet::new();
+    fragments.iter().for_each(|f| collect_refs(f, &mut refs));
+    let used = |kind: &str, name: &str| refs.contains(&format!("#/components/{kind}/{name}"));
+
+    let mut responses = Map::new();
+    for (status, name, description) in RESPONSES.iter().filter(|(_, name, _)| used("responses", name)) {
+        let mut response = json!({ "description": description, "content": { "application/problem+json": { "schema": schema_ref("Problem") } } });
+        match status {
+            401 => {
+                response["headers"] = json!({ "WWW-Authenticate": { "description": "The authentication scheme a Bearer token needs, when that is what is missing.", "schema": { "type": "string" } } })
+            }
+            429 => {
+                response["headers"] = json!({ "Retry-After": { "description": "Seconds until the client may send again.", "schema": { "type": "integer", "minimum": 0 } } })
+            }
+            _ => {}
+        }
+        responses.insert((*name).into(), response);
+    }
     let mut schemas = Map::new();
-    schemas.insert(
-        "Problem".into(),
-        json!({
-            "type": "object",
-            "description": "An RFC 9457 problem detail.",
-            "properties": {
-                "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" },
-                "detail": { "type": "string" }, "instance": { "type": "string" }, "code": { "type": "string" },
-                "requestId": { "type": "string" }, "errors": { "type": "array", "items": { "type": "object" } }
-            },
-            "required": ["type", "title", "status", "code"]
-        }),
-    );
+    if !responses.is_empty() {
+        schemas.insert(
+            "Problem".into(),
+            json!({
+                "type": "object",
+                "description": "An RFC 9457 problem detail.",
+                "properties": {
+                    "type": { "type": "string" }, "title": { "type": "string" }, "status": { "type": "integer" },
+                    "detail": { "type": "string" }, "instance": { "type": "string" }, "code": { "type": "string" },
+                    "requestId": { "type": "string" }, "errors": { "type": "array", "items": { "type": "object" } }
+                },
+                "required": ["type", "title", "status", "code"]
+            }),
+        );
+    }
+    let all_parameters = json!({
+        "limit": { "name": "limit", "in": "query", "description": "How many items to return.", "schema": { "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 20 } },
+        "offset": { "name": "offset", "in": "query", "description": "How many items to skip, in creation order.", "schema": { "type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0 } },
+        "id": { "name": "id", "in": "path", "required": true, "description": "The item's id.", "schema": { "type": "string", "format": "uuid" } }
+    });
+    let parameters: Map<String, Value> = all_parameters
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(name, _)| used("parameters", name))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut security_schemes = Map::new();
+    if api.api_key {
+        security_schemes.insert("apiKey".into(), json!({ "type": "apiKey", "in": "header", "name": "X-API-Key", "description": "One of the keys in the service's API_KEYS secret." }));
+    }
+    if spec.resources.iter().any(|r| r.protected) {
+        security_schemes.insert("bearerAuth".into(), json!({ "type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "An HS256 JWT signed with JWT_SECRET, with `exp`; writes need the role in JWT_WRITE_ROLE in its `roles` claim." }));
+    }
+
+    let mut components = Map::new();
+    for (key, map) in [
+        ("schemas", schemas),
+        ("parameters", parameters),
+        ("responses", responses),
+        ("securitySchemes", security_schemes),
+    ] {
+        if !map.is_empty() || key == "schemas" {
+            components.insert(key.into(), Value::Object(map));
+        }
+    }
+    // Operations without their own `security` need what is declared here: the API key, or nothing.
+    let security = if api.api_key { json!([{ "apiKey": [] }]) } else { json!([]) };
     let doc = json!({
         "openapi": "3.1.0",
         "info": { "title": spec.name.as_str(), "version": "0.1.0", "description": format!("The {} API. The paths and schemas of each resource are in openapi/<resource>.json; the service serves the merged document at /openapi.json.", spec.name) },
-        "servers": [{ "url": "/api/v1" }],
+        "servers": [{ "url": "/api/v1", "description": "This service, version 1 of its API." }],
+        "security": security,
+        "tags": tags,
         "paths": {},
-        "components": {
-            "schemas": schemas,
-            "parameters": {
-                "limit": { "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 20 } },
-                "offset": { "name": "offset", "in": "query", "schema": { "type": "integer", "minimum": 0, "default": 0 } },
-                "id": { "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }
-            },
-            "responses": {
-                "BadRequest": problem("Invalid input"),
-                "NotFound": problem("Not found"),
-                "Conflict": problem("A unique value is already taken")
-            }
-        }
+        "components": components
     });
     pretty(&doc)
 }
 
+fn collect_refs(value: &Value, refs: &mut BTreeSet<String>) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::String(target)) = map.get("$ref") {
+                refs.insert(target.clone());
+            }
+            map.values().for_each(|v| collect_refs(v, refs));
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_refs(v, refs)),
+        _ => {}
+    }
+}
+
 /// One resource's fragment: `{ "paths": …, "components": { "schemas": … } }`, whose references
 /// point into the merged document.
-pub fn fragment(r: &ResourceContext) -> anyhow::Result<String> {
-    let mut paths = Map::new();
-    let mut schemas = Map::new();
-    {
-        let n = &r.names;
-        let mut props = Map::new();
-        props.insert("id".into(), json!({ "type": "string", "format": "uuid", "readOnly": true }));
-        let mut input = Map::new();
-        let mut required = Vec::new();
-        for f in &r.fields {
-            // The validator's own property schema: the document says exactly what is enforced.
-            let schema: Value = serde_json::from_str(&f.schema_json)?;
-            input.insert(f.name.clone(), schema.clone());
-            props.insert(f.name.clone(), schema);
-            if f.required {
-                required.push(f.name.clone());
-            }
+pub fn fragment(r: &ResourceContext, api: Api) -> anyhow::Result<String> {
+    pretty(&fragment_value(r, api)?)
+}
+
+/// What an operation does, for [`operation`].
+struct Op<'a> {
+    id: String,
+    summary: String,
+    description: String,
+    /// Changes data: behind the writer role when the resource is protected.
+    write: bool,
+    /// Its query parameters.
+    parameters: Option<Value>,
+    /// Takes a JSON body of this schema.
+    body: Option<&'a str>,
+    /// Its success response: status and response object.
+    success: (&'static str, Value),
+    /// The statuses it answers with on its own, besides those of the project around it.
+    errors: &'a [u16],
+}
+
+fn operation(r: &ResourceContext, api: Api, unique: bool, op: Op) -> Value {
+    let mut statuses: BTreeSet<u16> = op.errors.iter().copied().collect();
+    statuses.insert(400); // any request can be malformed (a body that is not JSON, a bad query)
+    if op.body.is_some() {
+        statuses.extend([413, 415]);
+        if unique {
+            statuses.insert(409);
         }
-        props.insert("createdAt".into(), json!({ "type": "string", "format": "date-time", "readOnly": true }));
-        props.insert("updatedAt".into(), json!({ "type": "string", "format": "date-time", "readOnly": true }));
-        let all: Vec<&String> = props.keys().collect();
-        schemas.insert(n.singular_pascal.clone(), json!({ "type": "object", "properties": props, "required": all }));
-        schemas.insert(
-            format!("{}Input", n.singular_pascal),
-            json!({ "type": "object", "properties": input, "required": required, "additionalProperties": false }),
-        );
-        schemas.insert(
-            format!("{}Patch", n.singular_pascal),
-            json!({ "type": "object", "properties": input, "minProperties": 1, "additionalProperties": false }),
-        );
-        schemas.insert(
-            format!("{}Page", n.singular_pascal),
-            json!({
-                "type": "object",
-                "properties": {
-                    "items": { "type": "array", "items": { "$ref": format!("#/components/schemas/{}", n.singular_pascal) } },
-                    "total": { "type": "integer", "minimum": 0 },
-                    "limit": { "type": "integer" },
-                    "offset": { "type": "integer" }
-                },
-                "required": ["items", "total", "limit", "offset"]
-            }),
-        );
-        let tag = n.plural_words.clone();
-        let item = n.singular_pascal.as_str();
-        paths.insert(
-            format!("/{}", n.plural_kebab),
-            json!({
-                "get": {
-                    "operationId": format!("list{}", n.plural_pascal), "tags": [tag], "summary": format!("List {}", n.plural_words),
-                    "parameters": [{ "$ref": "#/components/parameters/limit" }, { "$ref": "#/components/parameters/offset" }],
-                    "responses": { "200": ok(&format!("A page of {}", n.plural_words), &format!("{item}Page")), "400": { "$ref": "#/components/responses/BadRequest" } }
-                },
-                "post": {
-                    "operationId": format!("create{item}"), "tags": [tag], "summary": format!("Create {}", n.a_singular),
-                    "requestBody": body(&format!("{item}Input")),
-                    "responses": {
-                        "201": {
-                            "description": "Created",
-                            "headers": { "Location": { "description": "URL of the new resource", "schema": { "type": "string" } } },
-                            "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{item}") } } }
-                        },
-                        "400": { "$ref": "#/components/responses/BadRequest" }, "409": { "$ref": "#/components/responses/Conflict" }
-                    }
-                }
-            }),
-        );
-        paths.insert(
-            format!("/{}/{{id}}", n.plural_kebab),
-            json!({
-                "parameters": [{ "$ref": "#/components/parameters/id" }],
-                "get": {
-                    "operationId": format!("get{item}"), "tags": [tag], "summary": format!("Get {}", n.a_singular),
-                    "responses": { "200": ok("Found", item), "404": { "$ref": "#/components/responses/NotFound" } }
-                },
-                "put": {
-                    "operationId": format!("replace{item}"), "tags": [tag], "summary": format!("Replace {}", n.a_singular),
-                    "requestBody": body(&format!("{item}Input")),
-                    "responses": { "200": ok("Replaced", item), "400": { "$ref": "#/components/responses/BadRequest" }, "404": { "$ref": "#/components/responses/NotFound" }, "409": { "$ref": "#/components/responses/Conflict" } }
-                },
-                "patch": {
-                    "operationId": format!("update{item}"), "tags": [tag], "summary": format!("Update some fields of {}", n.a_singular),
-                    "requestBody": body(&format!("{item}Patch")),
-                    "responses": { "200": ok("Updated", item), "400": { "$ref": "#/components/responses/BadRequest" }, "404": { "$ref": "#/components/responses/NotFound" }, "409": { "$ref": "#/components/responses/Conflict" } }
-                },
-                "delete": {
-                    "operationId": format!("delete{item}"), "tags": [tag], "summary": format!("Delete {}", n.a_singular),
-                    "responses": { "204": { "description": "Deleted" }, "404": { "$ref": "#/components/responses/NotFound" } }
-                }
-            }),
-        );
     }
-    pretty(&json!({ "paths": paths, "components": { "schemas": schemas } }))
+    if api.api_key || r.protected {
+        statuses.insert(401);
+    }
+    if r.protected && op.write {
+        statuses.insert(403);
+    }
+    if api.rate_limit {
+        statuses.insert(429);
+    }
+    if api.unavailable {
+        statuses.insert(503);
+    }
+    let mut responses = Map::new();
+    responses.insert(op.success.0.into(), op.success.1);
+    for status in statuses {
+        responses.insert(status.to_string(), response_ref(status));
+    }
+    let mut description = op.description;
+    if r.protected {
+        description.push_str(if op.write {
+            " Needs a Bearer token whose `roles` claim holds the writer role (JWT_WRITE_ROLE)."
+        } else {
+            " Needs a Bearer token."
+        });
+    }
+    if api.api_key {
+        description.push_str(" Needs an API key in `X-API-Key`.");
+    }
+    let mut value = json!({
+        "operationId": op.id,
+        "tags": [r.names.plural_words],
+        "summary": op.summary,
+        "description": description,
+    });
+    if let Some(parameters) = op.parameters {
+        value["parameters"] = parameters;
+    }
+    if let Some(schema) = op.body {
+        value["requestBody"] = body(schema);
+    }
+    value["responses"] = Value::Object(responses);
+    if r.protected {
+        // Both schemes in one requirement when both apply: the key and the token.
+        let requirement =
+            if api.api_key { json!({ "apiKey": [], "bearerAuth": [] }) } else { json!({ "bearerAuth": [] }) };
+        value["security"] = json!([requirement]);
+    }
+    value
+}
+
+fn fragment_value(r: &ResourceContext, api: Api) -> anyhow::Result<Value> {
+    let n = &r.names;
+    let mut props = Map::new();
+    props.insert("id".into(), json!({ "type": "string", "format": "uuid", "readOnly": true }));
+    let mut input = Map::new();
+    let mut patch = Map::new();
+    let mut required = Vec::new();
+    for f in &r.fields {
+        // The validator's own property schema: the document says exactly what is enforced.
+        let schema: Value = serde_json::from_str(&f.schema_json)?;
+        input.insert(f.name.clone(), schema.clone());
+        // A partial update applies no defaults: a field left out keeps its value.
+        let mut partial = schema.clone();
+        partial.as_object_mut().map(|o| o.remove("default"));
+        patch.insert(f.name.clone(), partial);
+        props.insert(f.name.clone(), schema);
+        if f.required {
+            required.push(f.name.clone());
+        }
+    }
+    props.insert("createdAt".into(), json!({ "type": "string", "format": "date-time", "readOnly": true }));
+    props.insert("updatedAt".into(), json!({ "type": "string", "format": "date-time", "readOnly": true }));
+    let all: Vec<&String> = props.keys().collect();
+    let item = n.singular_pascal.as_str();
+    let mut schemas = Map::new();
+    schemas.insert(item.into(), json!({ "type": "object", "description": format!("{} as the service stores it.", capitalise(&n.a_singular)), "properties": props, "required": all }));
+    schemas.insert(
+        format!("{item}Input"),
+        json!({ "type": "object", "description": format!("The fields of {}, to create or replace it.", n.a_singular), "properties": input, "required": required, "additionalProperties": false }),
+    );
+    schemas.insert(
+        format!("{item}Patch"),
+        json!({ "type": "object", "description": format!("Some fields of {}, to change only them.", n.a_singular), "properties": patch, "minProperties": 1, "additionalProperties": false }),
+    );
+    schemas.insert(
+        format!("{item}Page"),
+        json!({
+            "type": "object",
+            "description": format!("A page of {}, with the total count.", n.plural_words),
+            "properties": {
+                "items": { "type": "array", "items": schema_ref(item) },
+                "total": { "type": "integer", "minimum": 0 },
+                "limit": { "type": "integer" },
+                "offset": { "type": "integer" }
+            },
+            "required": ["items", "total", "limit", "offset"]
+        }),
+    );
+
+    let unique = r.fields.iter().any(|f| f.unique);
+    let (a, plural) = (n.a_singular.as_str(), n.plural_words.as_str());
+    let list = operation(
+        r,
+        api,
+        unique,
+        Op {
+            id: format!("list{}", n.plural_pascal),
+            summary: format!("List {plural}"),
+            description: format!(
+                "Returns {plural} in creation order, `limit` at a time from `offset`, with the total count."
+            ),
+            write: false,
+            parameters: Some(
+                json!([{ "$ref": "#/components/parameters/limit" }, { "$ref": "#/components/parameters/offset" }]),
+            ),
+            body: None,
+            success: ("200", ok(&format!("A page of {plural}"), &format!("{item}Page"))),
+            errors: &[],
+        },
+    );
+    let created = json!({
+        "description": "Created",
+        "headers": { "Location": { "description": "URL of the new item", "schema": { "type": "string" } } },
+        "content": { "application/json": { "schema": schema_ref(item) } }
+    });
+    let create = operation(
+        r,
+        api,
+        unique,
+        Op {
+            id: format!("create{item}"),
+            summary: format!("Create {a}"),
+            description: format!(
+                "Stores a new {} from the fields given; the service assigns its id and timestamps.",
+                n.singular_words
+            ),
+            write: true,
+            parameters: None,
+            body: Some(&format!("{item}Input")),
+            success: ("201", created),
+            errors: &[],
+        },
+    );
+    let mut paths = Map::new();
+    paths.insert(format!("/{}", n.plural_kebab), json!({ "get": list, "post": create }));
+
+    let by_id =
+        |id: String, summary: String, description: String, write, body: Option<&str>, success, errors: &[u16]| {
+            operation(r, api, unique, Op { id, summary, description, write, parameters: None, body, success, errors })
+        };
+    paths.insert(
+        format!("/{}/{{id}}", n.plural_kebab),
+        json!({
+            "parameters": [{ "$ref": "#/components/parameters/id" }],
+            "get": by_id(format!("get{item}"), format!("Get {a}"), format!("Returns the {} with this id.", n.singular_words), false, None, ("200", ok("Found", item)), &[404]),
+            "put": by_id(format!("replace{item}"), format!("Replace {a}"), "Replaces every field: a field left out takes its default, or null when it is optional.".into(), true, Some(&format!("{item}Input")), ("200", ok("Replaced", item)), &[404]),
+            "patch": by_id(format!("update{item}"), format!("Update some fields of {a}"), "Changes only the fields given; the others keep their values.".into(), true, Some(&format!("{item}Patch")), ("200", ok("Updated", item)), &[404]),
+            "delete": by_id(format!("delete{item}"), format!("Delete {a}"), format!("Deletes the {} with this id.", n.singular_words), true, None, ("204", json!({ "description": "Deleted" })), &[404]),
+        }),
+    );
+    Ok(json!({ "paths": paths, "components": { "schemas": schemas } }))
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }

@@ -7,6 +7,7 @@
 //! unless `--force`. The change set is applied by `apply` as one journaled change, `espresso.toml`
 //! last.
 
+use crate::documents::openapi;
 use crate::engine::apply;
 use crate::engine::fence;
 use crate::engine::journal::Op;
@@ -196,12 +197,15 @@ pub fn plan_changes_with(
     let force = options.force;
     // Resources present and identical in both specs render the same files on both sides: only
     // the others need rendering (shared files such as fences and openapi.json are always whole).
+    // A change to what the project adds to every operation (an API key, a rate limit, ...) is in
+    // every resource's OpenAPI fragment.
+    let every = options.sync || openapi::Api::of(&project.spec) != openapi::Api::of(new_spec);
     let touched: Vec<&str> = project
         .spec
         .resources
         .iter()
         .chain(&new_spec.resources)
-        .filter(|r| options.sync || !(project.spec.resources.contains(r) && new_spec.resources.contains(r)))
+        .filter(|r| every || !(project.spec.resources.contains(r) && new_spec.resources.contains(r)))
         .map(|r| r.name.name.as_str())
         .collect();
     let mut renderer = Renderer::new();

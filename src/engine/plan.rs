@@ -194,7 +194,10 @@ pub fn plan_with(spec: &ProjectSpec, scope: Scope, renderer: &mut Renderer) -> a
         .insert(openapi::FILE.into(), PlannedFile { path: openapi::FILE.into(), contents: openapi, executable: false });
     for r in resources.iter().filter(|r| in_scope(&r.names.name)) {
         let path = openapi::fragment_path(&r.names.plural_kebab);
-        files.insert(path.clone(), PlannedFile { path, contents: openapi::fragment(r)?, executable: false });
+        files.insert(
+            path.clone(),
+            PlannedFile { path, contents: openapi::fragment(r, openapi::Api::of(spec))?, executable: false },
+        );
     }
     add_npm_files(
         name,

@@ -437,9 +437,11 @@ impl Field {
     /// JSON Schema of one value of the field, without nullability or default. A json field
     /// takes any JSON value but null: null is what an optional field stores for "no value".
     pub fn value_schema(&self) -> Value {
+        const NO_NUL: &str = "^[^\\u0000]*$";
         match &self.kind {
-            FieldType::String => json!({ "type": "string", "minLength": 1, "maxLength": 255 }),
-            FieldType::Text => json!({ "type": "string", "maxLength": 65535 }),
+            // No U+0000: PostgreSQL cannot store it in text, and a contract must not change with storage.
+            FieldType::String => json!({ "type": "string", "minLength": 1, "maxLength": 255, "pattern": NO_NUL }),
+            FieldType::Text => json!({ "type": "string", "maxLength": 65535, "pattern": NO_NUL }),
             FieldType::Integer => json!({ "type": "integer", "minimum": -2147483648i64, "maximum": 2147483647i64 }),
             FieldType::Number => json!({ "type": "number" }),
             FieldType::Boolean => json!({ "type": "boolean" }),

@@ -316,12 +316,42 @@ fn check_targets(
         results.push(("ecs", targets::check_ecs(project, &tools)));
     }
     if project.join("ecosystem.config.cjs").is_file() {
-        let home = std::env::var_os("VALIDATE_HOME")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/svc-validate"));
-        results.push(("pm2", targets::check_pm2(project, &tools, &home.join("node").join(node).join("bin"), env)));
+        results.push(("pm2", targets::check_pm2(project, &tools, &node_bin(node), env)));
     }
     results
+}
+
+/// The node binaries of a Node line the harness installed.
+fn node_bin(node: &str) -> PathBuf {
+    let home = std::env::var_os("VALIDATE_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/svc-validate"));
+    home.join("node").join(node).join("bin")
+}
+
+/// The served document linted and the running service fuzzed from it ([`contract`]), with the
+/// credentials its authentication needs.
+fn contract_check(
+    project: &Path,
+    node: &str,
+    env: &[(String, String)],
+    api_key: bool,
+    jwt: bool,
+) -> Result<String, String> {
+    let Some(tools) = targets::Tools::find() else {
+        missing("ESPRESSO_TOOLS does not name what `.ci/tools` installs (spectral, redocly, schemathesis)");
+        return Ok("not checked".into());
+    };
+    let bin = node_bin(node);
+    let mut headers = Vec::new();
+    if api_key {
+        headers.push("X-API-Key: e2e-key".to_owned());
+    }
+    if jwt {
+        let secret = env.iter().find(|(k, _)| k == "JWT_SECRET").map(|(_, v)| v.as_str()).unwrap_or_default();
+        headers.push(format!("Authorization: Bearer {}", crate::contract::bearer_token(&bin.join("node"), secret)?));
+    }
+    crate::contract::check_contract(project, &tools, &bin, env, &headers)
 }
 
 #[test]
@@ -485,6 +515,12 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
                 )
                 .collect();
         let node = if v.args.contains(&"26") { "26" } else { "24" };
+        if with_resources {
+            match contract_check(&sb.path().join(&project), node, &env, protected, jwt) {
+                Ok(summary) => tell(&format!("{:<24} contract: {summary}", v.name)),
+                Err(e) => failures.push(format!("{} (contract): {e}", v.name)),
+            }
+        }
         for (what, result) in check_targets(&sb.path().join(&project), &harness, checkov, node, &env) {
             match result {
                 Ok(summary) => tell(&format!("{:<24} {what}: {summary}", v.name)),

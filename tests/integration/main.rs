@@ -2,6 +2,7 @@
 
 mod changes;
 mod cli;
+mod contract;
 mod deployments;
 mod derived;
 mod e2e;

@@ -39,6 +39,19 @@ impl Tools {
     fn pm2(&self) -> PathBuf {
         self.dir.join("node_modules/.bin/pm2")
     }
+
+    pub fn spectral(&self) -> PathBuf {
+        self.dir.join("node_modules/.bin/spectral")
+    }
+
+    /// Redocly's entry script, run with the Node line under test.
+    pub fn redocly(&self) -> PathBuf {
+        self.dir.join("node_modules/@redocly/cli/bin/cli.js")
+    }
+
+    pub fn schemathesis(&self) -> PathBuf {
+        self.dir.join("venv/bin/st")
+    }
 }
 
 /// Runs a command; its output on failure.

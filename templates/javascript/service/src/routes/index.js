@@ -3,7 +3,7 @@ import { Router } from 'express';
 // espresso:end route-imports
 
 /** Routers of the API's resources, by path segment (`espresso add resource` registers them). */
-const resources = {
+export const resources = {
   // espresso:begin routes
   // espresso:end routes
 };

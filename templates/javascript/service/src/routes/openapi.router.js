@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { Router } from 'express';
+import { methodNotAllowed } from '../middleware/method-not-allowed.js';
 
 const root = new URL('../../', import.meta.url);
 
@@ -27,8 +28,11 @@ export function loadOpenApiDocument() {
 export function openapiRouter() {
   const body = JSON.stringify(loadOpenApiDocument());
   const router = Router();
-  router.get('/openapi.json', (_req, res) => {
-    res.type('application/json').send(body);
-  });
+  router
+    .route('/openapi.json')
+    .get((_req, res) => {
+      res.type('application/json').send(body);
+    })
+    .all(methodNotAllowed('GET'));
   return router;
 }

@@ -1,0 +1,196 @@
+//! The served OpenAPI document is the exact contract, checked on a running project by the
+//! end-to-end test: the document is linted by Spectral (`spectral:oas`) and Redocly
+//! (`recommended`), with no error and no warning but the owner's contact and licence, and
+//! Schemathesis fuzzes the service from it (every check: no server error, no valid request
+//! rejected, no invalid one accepted, no undocumented status, header or body, auth enforced,
+//! stateful sequences through the inferred links). The tools come from `.ci/tools`.
+
+use crate::targets::Tools;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The only findings allowed: who owns the API and under which licence are the owner's to say.
+const ALLOWED: &[&str] = &["info-contact", "info-license"];
+
+/// Examples per operation and phase: about 1,000 requests for two resources in about 20 s.
+const MAX_EXAMPLES: &str = "40";
+
+/// The service, started with `node src/server.js`; stopped with SIGTERM on drop.
+struct Service(Child);
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The body of `GET path` on loopback.
+fn get(port: u16, path: &str) -> Result<String, String> {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).map_err(|e| e.to_string())?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").map_err(|e| e.to_string())?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).map_err(|e| e.to_string())?;
+    let (head, body) = response.split_once("\r\n\r\n").ok_or("no HTTP response")?;
+    if !head.starts_with("HTTP/1.1 200") {
+        return Err(format!("GET {path}: {}", head.lines().next().unwrap_or_default()));
+    }
+    Ok(body.to_owned())
+}
+
+fn output(cmd: &mut Command) -> Result<(bool, String), String> {
+    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    Ok((
+        out.status.success(),
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+    ))
+}
+
+/// `Authorization` for a project with `auth-jwt`: an HS256 token with the writer role, minted by
+/// node:crypto with the secret the service was started with.
+pub fn bearer_token(node: &Path, secret: &str) -> Result<String, String> {
+    let script = "const { createHmac } = require('node:crypto');\
+        const part = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');\
+        const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub: 'fuzzer', roles: ['writer'], exp: Math.floor(Date.now() / 1000) + 3600 })}`;\
+        console.log(`${unsigned}.${createHmac('sha256', process.argv[1]).update(unsigned).digest('base64url')}`);";
+    let (ok, text) = output(Command::new(node).args(["-e", script, secret]))?;
+    if ok { Ok(text.trim().to_owned()) } else { Err(text) }
+}
+
+/// Lints the document the running project serves and fuzzes the project from it. `env` starts
+/// it; `headers` are the credentials an authorised client sends.
+pub fn check_contract(
+    project: &Path,
+    tools: &Tools,
+    node_bin: &Path,
+    env: &[(String, String)],
+    headers: &[String],
+) -> Result<String, String> {
+    let path = std::env::join_paths(
+        std::iter::once(node_bin.to_path_buf())
+            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+    )
+    .map_err(|e| e.to_string())?;
+    if std::fs::read_to_string(project.join("package.json")).is_ok_and(|p| p.contains("\"migrate\":")) {
+        let mut migrate = Command::new("npm");
+        migrate.args(["run", "-s", "migrate"]).current_dir(project).env("PATH", &path);
+        env.iter().for_each(|(k, v)| {
+            migrate.env(k, v);
+        });
+        let (ok, text) = output(&mut migrate)?;
+        if !ok {
+            return Err(format!("npm run migrate failed:\n{text}"));
+        }
+    }
+    let port = crate::support::free_port();
+    let mut start = Command::new(node_bin.join("node"));
+    start
+        .arg("src/server.js")
+        .current_dir(project)
+        .env("PORT", port.to_string())
+        .env("NODE_ENV", "production")
+        .env("LOG_LEVEL", "warn")
+        // The fuzzer is one client sending a thousand requests: its budget must not end the run.
+        .env("RATE_LIMIT_MAX", "1000000")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        start.env(k, v);
+    }
+    let _service = Service(start.spawn().map_err(|e| format!("node src/server.js: {e}"))?);
+    let started = Instant::now();
+    let document = loop {
+        match get(port, "/openapi.json") {
+            Ok(body) => break body,
+            Err(_) if started.elapsed() < Duration::from_secs(30) => std::thread::sleep(Duration::from_millis(100)),
+            Err(e) => return Err(format!("the service did not serve its document: {e}")),
+        }
+    };
+    let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let file = scratch.path().join("openapi.json");
+    std::fs::write(&file, &document).map_err(|e| e.to_string())?;
+
+    let spectral = lint_spectral(tools, &file, scratch.path())?;
+    let redocly = lint_redocly(tools, &file, node_bin)?;
+    let fuzz = fuzz(tools, port, headers)?;
+    Ok(format!("spectral:oas {spectral}; redocly recommended {redocly}; schemathesis {fuzz}"))
+}
+
+fn lint_spectral(tools: &Tools, file: &Path, scratch: &Path) -> Result<String, String> {
+    let ruleset = scratch.join(".spectral.yaml");
+    std::fs::write(&ruleset, "extends: [\"spectral:oas\"]\n").map_err(|e| e.to_string())?;
+    let (_, text) = output(
+        Command::new(tools.spectral()).arg("lint").arg(file).arg("--ruleset").arg(&ruleset).args(["-f", "json", "-q"]),
+    )?;
+    let findings: serde_json::Value =
+        serde_json::from_str(text.trim()).map_err(|e| format!("spectral printed no JSON ({e}):\n{text}"))?;
+    let findings = findings.as_array().ok_or_else(|| format!("spectral: {text}"))?;
+    let (allowed, other): (Vec<_>, Vec<_>) =
+        findings.iter().partition(|f| f["code"].as_str().is_some_and(|c| ALLOWED.contains(&c)));
+    if !other.is_empty() {
+        return Err(format!("spectral found: {}", serde_json::to_string_pretty(&other).unwrap_or_default()));
+    }
+    Ok(format!("0 errors, {} allowed warnings", allowed.len()))
+}
+
+fn lint_redocly(tools: &Tools, file: &Path, node_bin: &Path) -> Result<String, String> {
+    let (_, text) = output(
+        Command::new(node_bin.join("node"))
+            .arg(tools.redocly())
+            .arg("lint")
+            .arg(file)
+            .arg("--format=json")
+            .env("REDOCLY_TELEMETRY", "off")
+            .env("REDOCLY_SUPPRESS_UPDATE_NOTICE", "true"),
+    )?;
+    let start = text.find('{').ok_or_else(|| format!("redocly printed no JSON:\n{text}"))?;
+    let report: serde_json::Value = serde_json::Deserializer::from_str(&text[start..])
+        .into_iter()
+        .next()
+        .and_then(Result::ok)
+        .ok_or_else(|| format!("redocly printed no JSON:\n{text}"))?;
+    let problems = report["problems"].as_array().ok_or_else(|| format!("redocly: {text}"))?;
+    let (allowed, other): (Vec<_>, Vec<_>) =
+        problems.iter().partition(|p| p["ruleId"].as_str().is_some_and(|r| ALLOWED.contains(&r)));
+    if !other.is_empty() {
+        return Err(format!("redocly found: {}", serde_json::to_string_pretty(&other).unwrap_or_default()));
+    }
+    Ok(format!("0 errors, {} allowed warnings", allowed.len()))
+}
+
+fn fuzz(tools: &Tools, port: u16, headers: &[String]) -> Result<String, String> {
+    let config = crate::support::repo_root().join("tests/integration/schemathesis.toml");
+    let mut cmd = Command::new(tools.schemathesis());
+    cmd.arg("--config-file")
+        .arg(&config)
+        .arg("run")
+        .arg(format!("http://127.0.0.1:{port}/openapi.json"))
+        .args(["--url", &format!("http://127.0.0.1:{port}/api/v1")])
+        .args(["--checks", "all", "--max-examples", MAX_EXAMPLES, "--workers", "2"])
+        .env("NO_COLOR", "1")
+        .env("SCHEMATHESIS_TELEMETRY", "false");
+    for header in headers {
+        cmd.args(["-H", header]);
+    }
+    let (ok, text) = output(&mut cmd)?;
+    // "1165 generated, 1165 passed, 12 skipped": the line after "Test cases:".
+    let cases =
+        text.lines().skip_while(|l| !l.starts_with("Test cases:")).nth(1).map(str::trim).unwrap_or_default().to_owned();
+    let operations = text.lines().find(|l| l.trim_start().starts_with("Operations:")).map(|l| l.trim().to_owned());
+    if !ok || cases.is_empty() {
+        let shown: String = text.lines().map(|l| l.chars().take(400).collect::<String>() + "\n").collect();
+        return Err(format!("schemathesis failed:\n{shown}"));
+    }
+    Ok(format!("{cases} ({})", operations.unwrap_or_default()))
+}
