@@ -8,7 +8,7 @@
 use crate::targets::Tools;
 use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 /// The only findings allowed: who owns the API and under which licence are the owner's to say.
@@ -77,6 +77,14 @@ pub fn check_contract(
     env: &[(String, String)],
     headers: &[String],
 ) -> Result<String, String> {
+    // The production dependencies in a copy, as the image has them; the project stays untouched.
+    let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let copy = scratch.path().join("app");
+    let (ok, text) = output(Command::new("cp").arg("-r").arg(project).arg(&copy))?;
+    if !ok {
+        return Err(text);
+    }
+    let project = copy.as_path();
     let path = std::env::join_paths(
         std::iter::once(node_bin.to_path_buf())
             .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
@@ -93,7 +101,17 @@ pub fn check_contract(
             return Err(format!("npm run migrate failed:\n{text}"));
         }
     }
+    let (ok, text) = output(
+        Command::new("npm")
+            .args(["ci", "--omit=dev", "--no-audit", "--no-fund", "--prefer-offline"])
+            .current_dir(project)
+            .env("PATH", &path),
+    )?;
+    if !ok {
+        return Err(format!("npm ci failed:\n{text}"));
+    }
     let port = crate::support::free_port();
+    let log = std::fs::File::create(scratch.path().join("service.log")).map_err(|e| e.to_string())?;
     let mut start = Command::new(node_bin.join("node"));
     start
         .arg("src/server.js")
@@ -103,8 +121,8 @@ pub fn check_contract(
         .env("LOG_LEVEL", "warn")
         // The fuzzer is one client sending a thousand requests: its budget must not end the run.
         .env("RATE_LIMIT_MAX", "1000000")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stdout(log.try_clone().map_err(|e| e.to_string())?)
+        .stderr(log);
     for (k, v) in env {
         start.env(k, v);
     }
@@ -114,10 +132,12 @@ pub fn check_contract(
         match get(port, "/openapi.json") {
             Ok(body) => break body,
             Err(_) if started.elapsed() < Duration::from_secs(30) => std::thread::sleep(Duration::from_millis(100)),
-            Err(e) => return Err(format!("the service did not serve its document: {e}")),
+            Err(e) => {
+                let log = std::fs::read_to_string(scratch.path().join("service.log")).unwrap_or_default();
+                return Err(format!("the service did not serve its document: {e}\n{log}"));
+            }
         }
     };
-    let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
     let file = scratch.path().join("openapi.json");
     std::fs::write(&file, &document).map_err(|e| e.to_string())?;
 

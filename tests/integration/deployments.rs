@@ -335,7 +335,7 @@ fn sync_renders_a_hand_edited_schema_into_every_derived_file_and_respects_user_e
     in_shop(&sb, &["sync"]).code(1).stderr(predicate::str::contains("config.schema.json` is not valid JSON"));
 }
 
-/// The optional kustomize components (VPA, monitoring) render into an overlay that enables them,
+/// The optional kustomize components (VPA, monitoring, registry credentials) render into an overlay that enables them,
 /// and point at the Deployment, container and Service port the base defines. Their kinds are
 /// CRDs, for which no schema is available offline.
 #[test]
@@ -348,7 +348,9 @@ fn the_optional_components_compose_with_an_overlay() {
     let text = fs::read_to_string(&kustomization).unwrap();
     fs::write(
         &kustomization,
-        format!("{text}\ncomponents:\n  - ../../components/vpa\n  - ../../components/monitoring\n"),
+        format!(
+            "{text}\ncomponents:\n  - ../../components/vpa\n  - ../../components/monitoring\n  - ../../components/registry-auth\n"
+        ),
     )
     .unwrap();
     let Some(kubectl) = ["kubectl", "kustomize"].into_iter().find(|c| crate::support::on_path(c)) else {
@@ -382,4 +384,6 @@ fn the_optional_components_compose_with_an_overlay() {
     );
     assert_eq!(monitor["metadata"]["namespace"].as_str(), Some("shop-staging"), "the overlay's namespace applies");
     assert!(kind("PrometheusRule")["spec"]["groups"][0]["rules"].as_sequence().unwrap().len() >= 5);
+    // Registry credentials, as the chart's `imagePullSecrets` gives them.
+    assert_eq!(deployment["spec"]["template"]["spec"]["imagePullSecrets"][0]["name"].as_str(), Some("shop-registry"));
 }

@@ -235,6 +235,7 @@ fn check_monitoring(dir: &Path) -> Result<usize, String> {
     promtool(&["check", "config", "monitoring/prometheus.yml"])?;
     promtool(&["check", "rules", "monitoring/alerts.yml"])?;
     let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
+    cpu_alert_fires_under_the_limit(dir, scratch.path(), &promtool)?;
     let rule_file = dir.join("k8s/components/monitoring/prometheusrule.yaml");
     if rule_file.exists() {
         let rule: yaml_serde::Value = yaml_serde::from_str(&std::fs::read_to_string(&rule_file).unwrap()).unwrap();
@@ -271,6 +272,46 @@ fn check_monitoring(dir: &Path) -> Result<usize, String> {
         return Err("the monitoring target has no dashboard query to check".into());
     }
     Ok(queries)
+}
+
+/// `promtool test rules` on the CPU saturation alert's expression: a process using 0.48 cores of
+/// the Kubernetes base's 500m limit (96%) is saturated, one using 0.40 (80%) is not. Before the
+/// alert compared with the limit, it needed 0.9 of a whole core, which a 500m limit never allows.
+fn cpu_alert_fires_under_the_limit(
+    dir: &Path,
+    scratch: &Path,
+    promtool: &dyn Fn(&[&str]) -> Result<(), String>,
+) -> Result<(), String> {
+    let alerts: yaml_serde::Value =
+        yaml_serde::from_str(&std::fs::read_to_string(dir.join("monitoring/alerts.yml")).unwrap()).unwrap();
+    let rule = alerts["groups"][0]["rules"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .find(|r| r["alert"].as_str().is_some_and(|a| a.ends_with("CpuSaturated")))
+        .ok_or("no CpuSaturated alert in monitoring/alerts.yml")?;
+    let expr = rule["expr"].as_str().ok_or("the CpuSaturated alert has no expression")?;
+    let job = expr.split("job=\"").nth(1).and_then(|r| r.split('"').next()).ok_or("no job selector")?;
+    let limit = std::fs::read_to_string(dir.join("k8s/base/deployment.yaml")).unwrap_or_default();
+    if !limit.contains("cpu: 500m") {
+        return Err("the Kubernetes base no longer limits CPU to 500m; update this test's figures".into());
+    }
+    let case = |per_minute: f64, expected: &str| {
+        serde_json::json!({
+            "interval": "1m",
+            "input_series": [
+                { "series": format!("process_cpu_seconds_total{{job=\"{job}\",instance=\"a\"}}"), "values": format!("0+{per_minute}x30") },
+                { "series": format!("process_cpu_limit_cores{{job=\"{job}\",instance=\"a\"}}"), "values": "0.5x30" }
+            ],
+            "promql_expr_test": [{ "expr": format!("count({expr})"), "eval_time": "20m", "exp_samples": serde_json::from_str::<serde_json::Value>(expected).unwrap() }]
+        })
+    };
+    let tests = serde_json::json!({
+        "tests": [case(28.8, r#"[{ "labels": "{}", "value": 1 }]"#), case(24.0, "[]")]
+    });
+    let path = scratch.join("cpu-alert-test.yml");
+    std::fs::write(&path, serde_json::to_string(&tests).unwrap()).map_err(|e| e.to_string())?;
+    promtool(&["test", "rules", path.to_str().unwrap()])
 }
 
 /// Whether the harness finds checkov, as `validate-service` looks for it.
@@ -500,7 +541,7 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
             } else {
                 match check_monitoring(&sb.path().join(&project)) {
                     Ok(queries) => tell(&format!(
-                        "{:<24} promtool: configuration, alert rules, PrometheusRule, {queries} dashboard queries",
+                        "{:<24} promtool: configuration, alert rules, PrometheusRule, {queries} dashboard queries, CPU alert under a 500m limit",
                         v.name
                     )),
                     Err(e) => failures.push(format!("{}: {e}", v.name)),

@@ -60,8 +60,8 @@ describe('JWT authentication and roles', () => {
   });
 
   it('the configuration refuses a JWT_SECRET shorter than 32 characters', () => {
-    assert.throws(() => loadConfig({ JWT_SECRET: 'x'.repeat(31) }), (err) => err instanceof ConfigError && /JWT_SECRET/.test(err.message));
-    assert.doesNotThrow(() => loadConfig({ JWT_SECRET: 'x'.repeat(32) }));
+    assert.throws(() => loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(31) }), (err) => err instanceof ConfigError && /JWT_SECRET/.test(err.message));
+    assert.doesNotThrow(() => loadConfig({ NODE_ENV: 'test', JWT_SECRET: 'x'.repeat(32) }));
   });
 
   it('exposes the verified user and checks roles', async () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import client from 'prom-client';
 
 /**
@@ -22,5 +23,36 @@ export function createMetrics() {
     labelNames,
     registers: [registry],
   });
+  new client.Gauge({
+    name: 'process_cpu_limit_cores',
+    help: 'CPU the process can use, in cores: its cgroup quota, at most the one core that runs JavaScript.',
+    registers: [registry],
+  }).set(cpuLimitCores());
   return { registry, httpRequestDuration, httpRequests };
+}
+
+/**
+ * The CPU this process may use, in cores: the container's quota (cgroup v2 `cpu.max`, or v1's
+ * `cpu.cfs_quota_us` over `cpu.cfs_period_us`) when there is one, capped at 1 because JavaScript
+ * runs on one thread. The saturation alert compares CPU use with this, so it fires under a
+ * Kubernetes limit of 500m as it does on a whole core.
+ *
+ * @param {(path: string) => string} [read] reads a file (tests pass their own)
+ * @returns {number}
+ */
+export function cpuLimitCores(read = (path) => readFileSync(path, 'utf8')) {
+  const attempt = (fn) => {
+    try {
+      return fn();
+    } catch {
+      return undefined;
+    }
+  };
+  const v2 = attempt(() => read('/sys/fs/cgroup/cpu.max').trim().split(/\s+/));
+  let quota = v2 && v2[0] !== 'max' ? Number(v2[0]) / Number(v2[1]) : undefined;
+  if (quota === undefined && !v2) {
+    const v1 = attempt(() => Number(read('/sys/fs/cgroup/cpu/cpu.cfs_quota_us')) / Number(read('/sys/fs/cgroup/cpu/cpu.cfs_period_us')));
+    quota = v1 > 0 ? v1 : undefined;
+  }
+  return Number.isFinite(quota) && quota > 0 ? Math.min(quota, 1) : 1;
 }

@@ -10,14 +10,24 @@ const requiredInProduction = Object.keys(schema.properties).filter((name) => sch
 
 describe('configuration', () => {
   it('applies the schema defaults', () => {
-    const config = loadConfig({});
+    const config = loadConfig({ NODE_ENV: 'development' });
     for (const [name, property] of Object.entries(schema.properties)) {
-      if ('default' in property) assert.deepEqual(config[name], property.default, name);
+      if ('default' in property && name !== 'NODE_ENV') assert.deepEqual(config[name], property.default, name);
+    }
+  });
+
+  it('means production when NODE_ENV is unset, so a deployment that forgets it fails safe', () => {
+    assert.equal(schema.properties.NODE_ENV.default, 'production');
+    const required = Object.entries(schema.properties).filter(([, property]) => property['x-required-in-production']);
+    if (required.length > 0) {
+      assert.throws(() => loadConfig({}), (err) => err instanceof ConfigError && err.problems.length === required.length);
+    } else {
+      assert.equal(loadConfig({}).NODE_ENV, 'production');
     }
   });
 
   it('coerces strings to the declared types and treats empty strings as unset', () => {
-    const config = loadConfig({ PORT: '8080', LOG_LEVEL: '', SHUTDOWN_TIMEOUT_MS: '5000' });
+    const config = loadConfig({ NODE_ENV: 'development', PORT: '8080', LOG_LEVEL: '', SHUTDOWN_TIMEOUT_MS: '5000' });
     assert.equal(config.PORT, 8080);
     assert.equal(config.LOG_LEVEL, schema.properties.LOG_LEVEL.default);
     assert.equal(config.SHUTDOWN_TIMEOUT_MS, 5000);
@@ -25,7 +35,7 @@ describe('configuration', () => {
 
   it('reports every problem at once without echoing values', () => {
     assert.throws(
-      () => loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud' }),
+      () => loadConfig({ NODE_ENV: 'development', PORT: 'eighty', LOG_LEVEL: 'loud' }),
       (err) => {
         assert.ok(err instanceof ConfigError);
         assert.equal(err.problems.length, 2);
@@ -57,12 +67,12 @@ describe('configuration', () => {
       const value = (name) => schema.properties[name].examples?.[0] ?? `secret-for-${name.toLowerCase()}-from-a-file`;
       for (const name of secrets) writeFileSync(join(dir, name), `${value(name)}\n`);
       writeFileSync(join(dir, 'PORT'), '1');
-      const config = loadConfig({ SECRETS_DIR: dir });
+      const config = loadConfig({ NODE_ENV: 'development', SECRETS_DIR: dir });
       assert.equal(config.PORT, schema.properties.PORT.default, 'non-secret variables are never read from files');
       for (const name of secrets) assert.equal(config[name], value(name), name);
       if (secrets.length > 0) {
         const [first] = secrets;
-        assert.equal(loadConfig({ SECRETS_DIR: dir, [first]: 'scheme://from-env' })[first], 'scheme://from-env', 'the environment wins over files');
+        assert.equal(loadConfig({ NODE_ENV: 'development', SECRETS_DIR: dir, [first]: 'scheme://from-env' })[first], 'scheme://from-env', 'the environment wins over files');
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import request from 'supertest';
+import { cpuLimitCores } from '../src/metrics.js';
 import { packageInfo } from '../src/package-info.js';
 import { buildApp, fakeDependency } from './helpers.js';
 
@@ -67,6 +68,29 @@ describe('operational paths', () => {
       assert.equal(res.status, 404, path);
     }
     await request(app).get('/metrics').expect(200);
+  });
+});
+
+describe('CPU limit', () => {
+  const files = (entries) => (path) => {
+    if (path in entries) return entries[path];
+    throw new Error(`ENOENT: ${path}`);
+  };
+
+  it('reads the cgroup quota, capped at one core', () => {
+    assert.equal(cpuLimitCores(files({ '/sys/fs/cgroup/cpu.max': '50000 100000\n' })), 0.5);
+    assert.equal(cpuLimitCores(files({ '/sys/fs/cgroup/cpu.max': '400000 100000\n' })), 1);
+    assert.equal(cpuLimitCores(files({ '/sys/fs/cgroup/cpu.max': 'max 100000\n' })), 1);
+    assert.equal(cpuLimitCores(files({ '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '25000', '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000' })), 0.25);
+    assert.equal(cpuLimitCores(files({ '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '-1', '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000' })), 1);
+    assert.equal(cpuLimitCores(files({})), 1);
+  });
+
+  it('is exported for the saturation alert', async () => {
+    const { app } = buildApp();
+    const res = await request(app).get('/metrics').expect(200);
+    const value = Number(res.text.match(/^process_cpu_limit_cores (\S+)$/m)?.[1]);
+    assert.ok(value > 0 && value <= 1, `process_cpu_limit_cores ${value}`);
   });
 });
 

@@ -158,9 +158,13 @@ describe('graceful shutdown', () => {
     // The primary's acknowledgement comes after any connection it handed over in the meantime,
     // which the worker then refuses, so the primary gives it to another worker.
     cluster.setupPrimary({ exec: fileURLToPath(new URL('../src/server.js', import.meta.url)), silent: true });
-    const worker = cluster.fork({ PORT: String(await freePort()), HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
+    const worker = cluster.fork({ NODE_ENV: 'test', PORT: String(await freePort()), HOST: '127.0.0.1', LOG_LEVEL: 'silent' });
     try {
-      await once(worker, 'listening');
+      let listened = false;
+      const exited = once(worker, 'exit').then(([code]) => {
+        if (!listened) throw new Error(`the worker exited with status ${code} before it listened`);
+      });
+      await Promise.race([once(worker, 'listening').then(() => (listened = true)), exited]);
       const disconnected = once(worker, 'disconnect').then(() => worker.exitedAfterDisconnect);
       worker.process.kill('SIGINT');
       const [code, signal] = await once(worker, 'exit');
@@ -175,7 +179,7 @@ describe('graceful shutdown', () => {
     const port = await freePort();
     const child = spawn(process.execPath, ['src/server.js'], {
       cwd: new URL('..', import.meta.url),
-      env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent' },
+      env: { PATH: process.env.PATH, NODE_ENV: 'test', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'silent' },
       stdio: 'ignore',
     });
     try {
