@@ -410,6 +410,10 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
     let Some(redis) = Redis::start() else {
         return missing("redis-server (Debian package `redis-server`) is not installed");
     };
+    let podman = crate::image::Podman::new();
+    if podman.is_none() {
+        missing("podman (Debian packages `podman` and `runc`) is not installed, so no image was built");
+    }
     let checkov = checkov_installed();
     if !checkov {
         missing(
@@ -560,6 +564,18 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
             match contract_check(&sb.path().join(&project), node, &env, protected, jwt) {
                 Ok(summary) => tell(&format!("{:<24} contract: {summary}", v.name)),
                 Err(e) => failures.push(format!("{} (contract): {e}", v.name)),
+            }
+        }
+        // The image of each Node line and each backing-service set, pairwise: the default (Node 24,
+        // memory, tracing), PostgreSQL with Redis (migrations, cache, rate limit) and Node 26. The
+        // other two Dockerfiles equal one of these but for the Node line or tracing's `--import`.
+        let build_image = matches!(v.name, "default" | "postgres-redis-both-ci" | "docker-gitlab-node26");
+        if let Some(podman) =
+            podman.as_ref().filter(|_| build_image && sb.path().join(&project).join("Dockerfile").is_file())
+        {
+            match crate::image::check_image(podman, &sb.path().join(&project), node, &node_bin(node), &env) {
+                Ok(summary) => tell(&format!("{:<24} image: {summary}", v.name)),
+                Err(e) => failures.push(format!("{} (image): {e}", v.name)),
             }
         }
         for (what, result) in check_targets(&sb.path().join(&project), &harness, checkov, node, &env) {

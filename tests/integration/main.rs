@@ -8,6 +8,7 @@ mod derived;
 mod e2e;
 mod fields;
 mod hygiene;
+mod image;
 mod safety;
 mod snapshots;
 mod support;

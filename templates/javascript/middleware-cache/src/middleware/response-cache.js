@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { abortable } from '../abortable.js';
 import { packageInfo } from '../package-info.js';
 
 /** Methods that change a resource: a successful one invalidates its cached answers. */
@@ -26,11 +27,7 @@ const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 export function responseCache({ CACHE_TTL_SECONDS: ttl, REDIS_COMMAND_TIMEOUT_MS: timeoutMs = 250 }, client) {
   const usable = () => client?.isReady;
   // A lookup that outlives the deadline is abandoned: the request goes on without the cache.
-  const within = (command) => {
-    command.catch(() => {});
-    const deadline = AbortSignal.timeout(timeoutMs);
-    return Promise.race([command, new Promise((_, reject) => deadline.addEventListener('abort', () => reject(deadline.reason), { once: true }))]);
-  };
+  const within = (command) => abortable(command, AbortSignal.timeout(timeoutMs));
   const prefix = `${packageInfo.name}:cache`;
   // `/order-items/123?limit=2` belongs to the resource `order-items`.
   const resourceOf = (path) => path.split('/')[1] ?? '';

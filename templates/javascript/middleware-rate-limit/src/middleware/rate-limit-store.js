@@ -1,3 +1,4 @@
+import { abortable } from '../abortable.js';
 import { packageInfo } from '../package-info.js';
 
 /**
@@ -43,8 +44,6 @@ export class RedisStore {
 
   /** `command`, or a rejection once timeoutMs has passed without an answer. */
   #within(command) {
-    command.catch(() => {}); // answered (or failed) after the deadline: nobody waits for it
-    const deadline = AbortSignal.timeout(this.timeoutMs);
-    return Promise.race([command, new Promise((_, reject) => deadline.addEventListener('abort', () => reject(deadline.reason), { once: true }))]);
+    return abortable(command, AbortSignal.timeout(this.timeoutMs));
   }
 }

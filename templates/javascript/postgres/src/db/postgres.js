@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { abortable } from '../abortable.js';
 import { packageInfo } from '../package-info.js';
 
 /**
@@ -37,10 +38,7 @@ export function createPostgres(config, logger) {
     pool,
     async check(signal) {
       signal?.throwIfAborted();
-      const aborted = new Promise((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true }));
-      const query = probe.query('SELECT 1');
-      query.catch(() => {}); // settled after an abort: nobody waits for it
-      await Promise.race([query, aborted]);
+      await abortable(probe.query('SELECT 1'), signal);
     },
     async close() {
       await Promise.all([pool.end(), probe.end()]);

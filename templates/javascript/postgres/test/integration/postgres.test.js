@@ -54,7 +54,7 @@ describe('PostgreSQL (integration)', { skip: !url && 'DATABASE_URL is not set' }
     const secrets = await mkdtemp(join(tmpdir(), 'secrets-'));
     try {
       await writeFile(join(secrets, 'DATABASE_URL'), `${url}\n`);
-      const env = { PATH: process.env.PATH, SECRETS_DIR: secrets, LOG_LEVEL: 'silent' };
+      const env = { PATH: process.env.PATH, NODE_ENV: 'test', SECRETS_DIR: secrets, LOG_LEVEL: 'silent' };
       const { stdout } = await promisify(execFile)(process.execPath, ['src/db/migrate.js'], { cwd: new URL('../..', import.meta.url), env });
       assert.match(stdout, /database is up to date|applied /);
     } finally {

@@ -1,4 +1,5 @@
 import { createClient } from 'redis';
+import { abortable } from '../abortable.js';
 
 /** Longest pause between reconnection attempts. */
 const MAX_RECONNECT_DELAY_MS = 5000;
@@ -36,10 +37,7 @@ export function createRedis(config, logger) {
     },
     async check(signal) {
       if (!client.isReady) throw new Error('Redis is not connected');
-      await Promise.race([
-        client.ping(),
-        new Promise((_, reject) => signal?.addEventListener('abort', () => reject(signal.reason), { once: true })),
-      ]);
+      await abortable(client.ping(), signal);
     },
     async close() {
       if (client.isReady) await client.close();

@@ -1,0 +1,192 @@
+//! The Dockerfile built and run for real, by podman (Debian packages `podman` and `runc`), on a
+//! machine that reaches no container registry. The Dockerfile's base, `node:<line>-alpine`, is
+//! replaced by a local image of the same name in a throwaway podman store: the Node binary the
+//! tests already run (from `../shared/validate`'s install), npm, a shell and the libraries `ldd`
+//! names, imported with `podman import`. Everything else is the project's own Dockerfile: `npm ci`
+//! runs inside the build (through the host's network, to the npm registry), the runtime stage
+//! copies what it copies, and the container then runs as its numeric user with a read-only root
+//! filesystem, as the Kubernetes manifests run it, answers its probes and its HEALTHCHECK, and
+//! stops on SIGTERM with status 0.
+//!
+//! podman runs rootful with `--runtime runc`: crun, its default, refuses this sandbox's hybrid
+//! cgroups, and the container's rlimits must be lowered (`../shared/research/validators.md`).
+
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A throwaway podman store and the base images imported into it, one per Node line.
+pub struct Podman {
+    dir: tempfile::TempDir,
+    bases: std::cell::RefCell<BTreeSet<String>>,
+}
+
+fn output(cmd: &mut Command) -> Result<String, String> {
+    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    if out.status.success() { Ok(text) } else { Err(format!("{cmd:?} failed:\n{text}")) }
+}
+
+impl Podman {
+    /// `None` when podman is not installed.
+    pub fn new() -> Option<Self> {
+        if !crate::support::on_path("podman") {
+            return None;
+        }
+        Some(Self { dir: tempfile::tempdir().ok()?, bases: Default::default() })
+    }
+
+    fn command(&self) -> Command {
+        let mut cmd = Command::new("podman");
+        cmd.arg("--root").arg(self.dir.path().join("store")).arg("--runroot").arg(self.dir.path().join("run")).args([
+            "--cgroup-manager=cgroupfs",
+            "--events-backend=file",
+            "--runtime",
+            "runc",
+        ]);
+        cmd
+    }
+
+    /// `docker.io/library/node:<line>-alpine` in this store, made from the Node binaries in
+    /// `node_bin` and the machine's npm.
+    fn base(&self, node: &str, node_bin: &Path) -> Result<(), String> {
+        if self.bases.borrow().contains(node) {
+            return Ok(());
+        }
+        let rootfs = self.dir.path().join(format!("rootfs-{node}"));
+        let node_exe = std::fs::canonicalize(node_bin.join("node")).map_err(|e| e.to_string())?;
+        let npm_root = output(Command::new("npm").args(["root", "-g"]))?.trim().to_owned();
+        let copy = |from: &Path, to: &str| -> Result<(), String> {
+            let target = rootfs.join(to.trim_start_matches('/'));
+            std::fs::create_dir_all(target.parent().unwrap()).map_err(|e| e.to_string())?;
+            output(Command::new("cp").arg("-rL").arg(from).arg(&target)).map(|_| ())
+        };
+        copy(&node_exe, "usr/local/bin/node")?;
+        copy(&Path::new(&npm_root).join("npm"), "usr/local/lib/node_modules/npm")?;
+        std::os::unix::fs::symlink("../lib/node_modules/npm/bin/npm-cli.js", rootfs.join("usr/local/bin/npm"))
+            .map_err(|e| e.to_string())?;
+        let programs = [node_exe.clone(), PathBuf::from("/bin/sh"), PathBuf::from("/usr/bin/env")];
+        for program in &programs[1..] {
+            copy(program, &program.to_string_lossy())?;
+        }
+        let mut libraries = BTreeSet::new();
+        for program in &programs {
+            let listed = output(Command::new("ldd").arg(program))?;
+            libraries.extend(listed.split_whitespace().filter(|w| w.starts_with('/')).map(str::to_owned));
+        }
+        for library in &libraries {
+            copy(Path::new(library), library)?;
+        }
+        // The registry's certificate authorities, for npm inside the build.
+        copy(Path::new("/etc/ssl/certs/ca-certificates.crt"), "etc/ssl/certs/ca-certificates.crt")?;
+        std::fs::write(rootfs.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").map_err(|e| e.to_string())?;
+        std::fs::write(rootfs.join("etc/group"), "root:x:0:\n").map_err(|e| e.to_string())?;
+        for dir in ["tmp", "root"] {
+            std::fs::create_dir_all(rootfs.join(dir)).map_err(|e| e.to_string())?;
+        }
+        output(Command::new("chmod").arg("1777").arg(rootfs.join("tmp")))?;
+        let tar = Command::new("tar").arg("-C").arg(&rootfs).args(["-c", "."]).stdout(Stdio::piped()).spawn();
+        let mut tar = tar.map_err(|e| e.to_string())?;
+        let mut import = self.command();
+        import
+            .args(["import", "--change", "ENV PATH=/usr/local/bin:/usr/bin:/bin"])
+            .args(["--change", "ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt"])
+            .args(["--change", "CMD [\"node\"]", "-"])
+            .arg(format!("docker.io/library/node:{node}-alpine"))
+            .stdin(tar.stdout.take().unwrap());
+        output(&mut import)?;
+        tar.wait().map_err(|e| e.to_string())?;
+        self.bases.borrow_mut().insert(node.to_owned());
+        Ok(())
+    }
+}
+
+/// An HTTP GET's status on loopback, or what went wrong.
+fn status(port: u16, path: &str) -> Result<u16, String> {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).map_err(|e| e.to_string())?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").map_err(|e| e.to_string())?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).map_err(|e| e.to_string())?;
+    response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| "no HTTP status".into())
+}
+
+/// Builds the project's image, runs it and stops it; a summary with the figures.
+pub fn check_image(
+    podman: &Podman,
+    project: &Path,
+    node: &str,
+    node_bin: &Path,
+    env: &[(String, String)],
+) -> Result<String, String> {
+    podman.base(node, node_bin)?;
+    let name = project.file_name().unwrap().to_string_lossy().into_owned();
+    let tag = format!("localhost/{name}:e2e");
+    let started = Instant::now();
+    // Docker's image format keeps the HEALTHCHECK (OCI has no field for it).
+    output(
+        podman
+            .command()
+            .args(["build", "--pull=never", "--network=host", "--format", "docker", "-t", &tag])
+            .arg(project),
+    )?;
+    let built = started.elapsed();
+    let inspect = output(podman.command().args(["image", "inspect", &tag]))?;
+    let image: serde_json::Value = serde_json::from_str(&inspect).map_err(|e| format!("podman image inspect: {e}"))?;
+    let config = &image[0]["Config"];
+    if config["User"] != "10001:10001" {
+        return Err(format!("the image runs as {:?}, not the numeric non-root user", config["User"]));
+    }
+    if image[0]["Healthcheck"].is_null() && config["Healthcheck"].is_null() {
+        return Err("the image has no HEALTHCHECK".into());
+    }
+    let size_mb = image[0]["Size"].as_f64().unwrap_or_default() / 1e6;
+
+    let port = crate::support::free_port();
+    let container = format!("{name}-e2e");
+    let mut run = podman.command();
+    run.args(["run", "-d", "--name", &container, "--network=host", "--read-only", "--tmpfs", "/tmp"])
+        .args(["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096"])
+        .args(["-e", &format!("PORT={port}"), "-e", "HOST=127.0.0.1"]);
+    for (k, v) in env {
+        run.args(["-e", &format!("{k}={v}")]);
+    }
+    output(run.arg(&tag))?;
+    let result = probe_and_stop(podman, &container, port);
+    let logs = output(podman.command().args(["logs", &container])).unwrap_or_default();
+    let _ = podman.command().args(["rm", "-f", &container]).output();
+    let stopped_in = result.map_err(|e| format!("{e}\ncontainer log:\n{logs}"))?;
+    if !logs.contains("\"msg\":\"stopped\"") {
+        return Err(format!("the service did not log its graceful stop:\n{logs}"));
+    }
+    Ok(format!(
+        "image built in {:.0?} ({size_mb:.0} MB) from a local node:{node}-alpine stand-in; runs as 10001:10001 on a read-only root; /live, /ready and /openapi.json 200; HEALTHCHECK healthy; SIGTERM to exit 0 in {stopped_in:.1?}",
+        built
+    ))
+}
+
+fn probe_and_stop(podman: &Podman, container: &str, port: u16) -> Result<Duration, String> {
+    let start = Instant::now();
+    while status(port, "/ready") != Ok(200) {
+        if start.elapsed() > Duration::from_secs(30) {
+            return Err(format!("/ready did not answer 200 within 30 s ({:?})", status(port, "/ready")));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    for path in ["/live", "/openapi.json"] {
+        if status(port, path) != Ok(200) {
+            return Err(format!("{path} answered {:?}", status(port, path)));
+        }
+    }
+    output(podman.command().args(["healthcheck", "run", container])).map_err(|e| format!("HEALTHCHECK: {e}"))?;
+    let stopping = Instant::now();
+    output(podman.command().args(["stop", "-t", "20", container]))?;
+    let stopped_in = stopping.elapsed();
+    let code = output(podman.command().args(["inspect", container, "--format", "{{.State.ExitCode}}"]))?;
+    if code.trim() != "0" {
+        return Err(format!("the container exited with status {} on SIGTERM", code.trim()));
+    }
+    Ok(stopped_in)
+}
