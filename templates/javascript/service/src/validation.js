@@ -4,7 +4,9 @@ import { badRequest } from './errors.js';
 
 // ownProperties: a body is only what the client sent; `constructor` or `toString` inherited from
 // Object.prototype must not count as a field that is present.
-const ajv = new Ajv2020({ allErrors: true, strict: true, useDefaults: true, ownProperties: true });
+// allowUnionTypes: a json field is any of several types (`type` as a list), which strict mode
+// otherwise refuses.
+const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, useDefaults: true, ownProperties: true });
 addFormats(ajv);
 
 /**
