@@ -6,7 +6,6 @@
 //! stateful sequences through the inferred links). The tools come from `.ci/tools`.
 
 use crate::targets::Tools;
-use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
@@ -38,18 +37,12 @@ impl Drop for Service {
     }
 }
 
-/// The body of `GET path` on loopback.
+/// The body of `GET path` on loopback, when it answers 200.
 fn get(port: u16, path: &str) -> Result<String, String> {
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).map_err(|e| e.to_string())?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").map_err(|e| e.to_string())?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).map_err(|e| e.to_string())?;
-    let (head, body) = response.split_once("\r\n\r\n").ok_or("no HTTP response")?;
-    if !head.starts_with("HTTP/1.1 200") {
-        return Err(format!("GET {path}: {}", head.lines().next().unwrap_or_default()));
+    match crate::support::http_get(port, path)? {
+        (200, body) => Ok(body),
+        (status, _) => Err(format!("GET {path}: {status}")),
     }
-    Ok(body.to_owned())
 }
 
 fn output(cmd: &mut Command) -> Result<(bool, String), String> {

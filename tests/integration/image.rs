@@ -12,7 +12,6 @@
 //! cgroups, and the container's rlimits must be lowered (`../shared/research/validators.md`).
 
 use std::collections::BTreeSet;
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -103,14 +102,8 @@ impl Podman {
     }
 }
 
-/// An HTTP GET's status on loopback, or what went wrong.
 fn status(port: u16, path: &str) -> Result<u16, String> {
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).map_err(|e| e.to_string())?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").map_err(|e| e.to_string())?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).map_err(|e| e.to_string())?;
-    response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).ok_or_else(|| "no HTTP status".into())
+    crate::support::http_get(port, path).map(|(status, _)| status)
 }
 
 /// Builds the project's image, runs it and stops it; a summary with the figures.

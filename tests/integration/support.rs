@@ -386,3 +386,19 @@ pub const KEYWORD_FIELDS: &[&str] = &[
     "value-of:json",
     "site:url:optional:default=https://example.com:8443/a?b=c",
 ];
+
+/// `GET path` on loopback over a fresh connection (`Connection: close`): the status and the body,
+/// or what went wrong (refused, reset, no answer within 5 s).
+pub fn http_get(port: u16, path: &str) -> Result<(u16, String), String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
+    stream.set_read_timeout(Some(std::time::Duration::from_secs(5))).map_err(|e| e.to_string())?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .map_err(|e| format!("send: {e}"))?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).map_err(|e| format!("receive: {e}"))?;
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((response.as_str(), ""));
+    let status = head.split_whitespace().nth(1).and_then(|s| s.parse().ok());
+    let status = status.ok_or_else(|| format!("no HTTP status in {:?}", head.lines().next().unwrap_or_default()))?;
+    Ok((status, body.to_owned()))
+}

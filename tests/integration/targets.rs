@@ -12,7 +12,6 @@
 //!
 //! helm, botocore, python-hcl2 and pm2 come from `.ci/tools`, found through ESPRESSO_TOOLS.
 
-use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -276,17 +275,9 @@ impl Drop for Pm2<'_> {
     }
 }
 
-/// An HTTP GET on loopback: the status code, or None while nothing answers.
 /// The status of `GET path` on a fresh connection, or what went wrong (refused, reset, no answer).
 fn http_status(port: u16, path: &str) -> Result<u16, String> {
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
-    stream.set_read_timeout(Some(Duration::from_secs(5))).map_err(|e| e.to_string())?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        .map_err(|e| format!("send: {e}"))?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).map_err(|e| format!("receive: {e}"))?;
-    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok());
-    status.ok_or_else(|| format!("no HTTP status in {:?}", response.lines().next().unwrap_or_default()))
+    crate::support::http_get(port, path).map(|(status, _)| status)
 }
 
 fn wait_ready(port: u16) -> Result<(), String> {
