@@ -86,6 +86,15 @@ pub fn check_contract(
             .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
     )
     .map_err(|e| e.to_string())?;
+    let (ok, text) = output(
+        Command::new("npm")
+            .args(["ci", "--omit=dev", "--no-audit", "--no-fund", "--prefer-offline"])
+            .current_dir(project)
+            .env("PATH", &path),
+    )?;
+    if !ok {
+        return Err(format!("npm ci failed:\n{text}"));
+    }
     if std::fs::read_to_string(project.join("package.json")).is_ok_and(|p| p.contains("\"migrate\":")) {
         let mut migrate = Command::new("npm");
         migrate.args(["run", "-s", "migrate"]).current_dir(project).env("PATH", &path);
@@ -96,15 +105,6 @@ pub fn check_contract(
         if !ok {
             return Err(format!("npm run migrate failed:\n{text}"));
         }
-    }
-    let (ok, text) = output(
-        Command::new("npm")
-            .args(["ci", "--omit=dev", "--no-audit", "--no-fund", "--prefer-offline"])
-            .current_dir(project)
-            .env("PATH", &path),
-    )?;
-    if !ok {
-        return Err(format!("npm ci failed:\n{text}"));
     }
     let port = crate::support::free_port();
     let log = std::fs::File::create(scratch.path().join("service.log")).map_err(|e| e.to_string())?;
@@ -139,7 +139,7 @@ pub fn check_contract(
 
     let spectral = lint_spectral(tools, &file, scratch.path())?;
     let redocly = lint_redocly(tools, &file, node_bin)?;
-    let fuzz = fuzz(tools, port, headers)?;
+    let fuzz = fuzz(tools, port, headers, scratch.path())?;
     Ok(format!("spectral:oas {spectral}; redocly recommended {redocly}; schemathesis {fuzz}"))
 }
 
@@ -185,10 +185,12 @@ fn lint_redocly(tools: &Tools, file: &Path, node_bin: &Path) -> Result<String, S
     Ok(format!("0 errors, {} allowed warnings", allowed.len()))
 }
 
-fn fuzz(tools: &Tools, port: u16, headers: &[String]) -> Result<String, String> {
+fn fuzz(tools: &Tools, port: u16, headers: &[String], scratch: &Path) -> Result<String, String> {
     let config = crate::support::repo_root().join("tests/integration/schemathesis.toml");
     let mut cmd = Command::new(tools.schemathesis());
-    cmd.arg("--config-file")
+    // It keeps a cache of findings in `.schemathesis/` under its working directory.
+    cmd.current_dir(scratch)
+        .arg("--config-file")
         .arg(&config)
         .arg("run")
         .arg(format!("http://127.0.0.1:{port}/openapi.json"))
