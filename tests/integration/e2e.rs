@@ -314,11 +314,16 @@ fn cpu_alert_fires_under_the_limit(
     promtool(&["test", "rules", path.to_str().unwrap()])
 }
 
+/// Where `validate-service` keeps what its setup installed (Node lines, checkov).
+fn validate_home() -> PathBuf {
+    std::env::var_os("VALIDATE_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/svc-validate"))
+}
+
 /// Whether the harness finds checkov, as `validate-service` looks for it.
 fn checkov_installed() -> bool {
-    let home = std::env::var_os("VALIDATE_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/svc-validate"));
+    let home = validate_home();
     std::env::var_os("CHECKOV").is_some()
         || home.join("checkov-venv/bin/checkov").is_file()
         || crate::support::on_path("checkov")
@@ -364,10 +369,7 @@ fn check_targets(
 
 /// The node binaries of a Node line the harness installed.
 fn node_bin(node: &str) -> PathBuf {
-    let home = std::env::var_os("VALIDATE_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/svc-validate"));
-    home.join("node").join(node).join("bin")
+    validate_home().join("node").join(node).join("bin")
 }
 
 /// The served document linted and the running service fuzzed from it ([`contract`]), with the
