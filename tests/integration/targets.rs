@@ -291,9 +291,30 @@ fn wait_ready(port: u16) -> Result<(), String> {
     Ok(())
 }
 
+/// Requests to /health sent before the metrics are scraped.
+const HEALTH_REQUESTS: u64 = 12;
+
+/// `http_requests_total` for `GET /health` in one scrape of /metrics, summed by `worker` label
+/// (a series without one counts as worker "?").
+fn health_requests_by_worker(port: u16) -> Result<std::collections::BTreeMap<String, u64>, String> {
+    let (status, body) = crate::support::http_get(port, "/metrics")?;
+    if status != 200 {
+        return Err(format!("/metrics answered {status}"));
+    }
+    let mut by_worker = std::collections::BTreeMap::new();
+    for line in body.lines().filter(|l| l.starts_with("http_requests_total{") && l.contains("route=\"/health\"")) {
+        let worker = line.split("worker=\"").nth(1).and_then(|rest| rest.split('"').next()).unwrap_or("?");
+        let value: u64 =
+            line.rsplit(' ').next().and_then(|v| v.parse().ok()).ok_or_else(|| format!("unreadable sample: {line}"))?;
+        *by_worker.entry(worker.to_owned()).or_default() += value;
+    }
+    Ok(by_worker)
+}
+
 /// The ecosystem file for real: production dependencies installed in a copy of the project, two
 /// cluster workers started with `--env production` on `node_bin`'s node (npm is the one on PATH),
-/// ready, reloaded one by one, stopped; every worker logs its shutdown and exits 0.
+/// ready, their metrics scraped as one cluster, reloaded one by one, stopped; every worker logs its
+/// shutdown and exits 0.
 pub fn check_pm2(project: &Path, tools: &Tools, node_bin: &Path, env: &[(String, String)]) -> Result<String, String> {
     // PM2 runs whichever `node` PATH finds first: without this one, the machine's would run instead.
     if !node_bin.join("node").is_file() {
@@ -337,6 +358,20 @@ pub fn check_pm2(project: &Path, tools: &Tools, node_bin: &Path, env: &[(String,
         return Err(format!("the workers run Node {versions:?}, not {expected}"));
     }
     let name = list[0]["name"].as_str().unwrap_or_default().to_owned();
+    // Whichever worker is scraped answers for the cluster: the same counts every time.
+    for _ in 0..HEALTH_REQUESTS {
+        http_status(port, "/health")?;
+    }
+    let mut scrapes = Vec::new();
+    for _ in 0..6 {
+        scrapes.push(health_requests_by_worker(port)?);
+    }
+    let total: u64 = scrapes[0].values().sum();
+    if scrapes.iter().any(|s| s != &scrapes[0] || s.len() != 2) || total != HEALTH_REQUESTS {
+        return Err(format!(
+            "six scrapes after {HEALTH_REQUESTS} requests to /health should each show both workers and {HEALTH_REQUESTS} in all; by worker: {scrapes:?}"
+        ));
+    }
     // Requests all through the reload: replacing the workers one by one means none is refused.
     let stop = std::sync::atomic::AtomicBool::new(false);
     let (served, refused) = std::thread::scope(|scope| -> Result<(usize, Vec<String>), String> {
@@ -363,6 +398,10 @@ pub fn check_pm2(project: &Path, tools: &Tools, node_bin: &Path, env: &[(String,
         ));
     }
     wait_ready(port)?;
+    let after_reload = health_requests_by_worker(port)?;
+    if after_reload.len() != 2 {
+        return Err(format!("after the reload /metrics shows the workers {after_reload:?}, not both"));
+    }
     output(&mut pm2.command(&["stop", &name]))?;
     let logs = std::fs::read_to_string(home.join(format!("logs/{name}-out.log"))).map_err(|e| e.to_string())?;
     let count = |msg: &str| logs.lines().filter(|l| l.contains(&format!("\"msg\":\"{msg}\""))).count();
@@ -378,6 +417,6 @@ pub fn check_pm2(project: &Path, tools: &Tools, node_bin: &Path, env: &[(String,
         ));
     }
     Ok(format!(
-        "2 cluster workers on Node {expected} ready; reloaded while serving {served} requests with none refused; 4 graceful exits with status 0"
+        "2 cluster workers on Node {expected} ready; 6 scrapes each showed both workers' {HEALTH_REQUESTS} requests; reloaded while serving {served} requests with none refused; 4 graceful exits with status 0"
     ))
 }

@@ -4,7 +4,8 @@ import client from 'prom-client';
 /**
  * A Prometheus registry with the default Node.js metrics and the HTTP request metrics, labelled by
  * method, route template (never the raw URL, which would explode cardinality) and status code.
- * Each call creates its own registry, so tests can build many apps.
+ * Each call creates its own registry, so tests can build many apps. `render` is what /metrics
+ * answers: this registry, or the whole PM2 cluster's (src/worker-metrics.js).
  */
 export function createMetrics() {
   const registry = new client.Registry();
@@ -28,7 +29,7 @@ export function createMetrics() {
     help: 'CPU the process can use, in cores: its cgroup quota, at most the one core that runs JavaScript.',
     registers: [registry],
   }).set(cpuLimitCores());
-  return { registry, httpRequestDuration, httpRequests };
+  return { registry, httpRequestDuration, httpRequests, render: () => registry.metrics() };
 }
 
 /**

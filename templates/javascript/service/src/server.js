@@ -7,20 +7,32 @@ import { createDependencies } from './dependencies.js';
 import { createLifecycle, shutdown } from './lifecycle.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { shareWorkerMetrics } from './worker-metrics.js';
 
 /**
  * Entry point: validates the configuration, starts the HTTP server and owns the process
  * lifecycle. On SIGTERM or SIGINT readiness fails first, the server stops accepting, in-flight
  * requests finish, dependencies close, and the process exits before SHUTDOWN_TIMEOUT_MS.
  */
-function main() {
+async function main() {
   const config = loadConfigOrExit(process.env);
 
   const logger = createLogger(config);
   const dependencies = createDependencies(config, logger);
   const lifecycle = createLifecycle();
   const metrics = createMetrics();
-  const app = createApp({ config, logger, dependencies, lifecycle, metrics });
+  // Under PM2's cluster mode /metrics answers for every worker, not just the one scraped.
+  const workerMetrics = await shareWorkerMetrics({ registry: metrics.registry, logger }).catch((err) => {
+    logger.error({ err }, 'worker metrics are not shared; /metrics answers for this worker only');
+    return undefined;
+  });
+  const app = createApp({
+    config,
+    logger,
+    dependencies,
+    lifecycle,
+    metrics: workerMetrics ? { ...metrics, render: workerMetrics.render } : metrics,
+  });
 
   const server = createServer(app);
   // Idle keep-alive connections must outlive the load balancer's, or it reuses a closed socket;
@@ -58,6 +70,7 @@ function main() {
       delayMs: config.SHUTDOWN_DELAY_MS,
       timeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     });
+    await workerMetrics?.close();
     // A cluster worker (PM2) leaves once the primary has acknowledged that it stopped listening,
     // so a connection the primary handed over just before is given to another worker, not lost.
     if (cluster.isWorker) await leaveCluster(cluster.worker);
@@ -101,4 +114,4 @@ function leaveCluster(worker) {
   });
 }
 
-main();
+await main();

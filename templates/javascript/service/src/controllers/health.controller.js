@@ -1,7 +1,7 @@
 /**
  * HTTP handlers for the probes; the decisions live in the health service.
  *
- * @param {{ health: ReturnType<import('../services/health.service.js').createHealthService>, metrics: { registry: import('prom-client').Registry } }} options
+ * @param {{ health: ReturnType<import('../services/health.service.js').createHealthService>, metrics: { registry: import('prom-client').Registry, render(): Promise<string> } }} options
  */
 export function healthController({ health, metrics }) {
   return {
@@ -19,7 +19,7 @@ export function healthController({ health, metrics }) {
     },
 
     async metrics(_req, res) {
-      res.set('Cache-Control', 'no-store').type(metrics.registry.contentType).send(await metrics.registry.metrics());
+      res.set('Cache-Control', 'no-store').type(metrics.registry.contentType).send(await metrics.render());
     },
   };
 }

@@ -8,7 +8,7 @@ import { methodNotAllowed } from '../middleware/method-not-allowed.js';
  * only: Express otherwise also matches `/METRICS` and `/metrics/`, which a proxy that keeps
  * `/metrics` private by its exact name would let through. Other methods are answered 405.
  *
- * @param {{ health: ReturnType<import('../services/health.service.js').createHealthService>, metrics: { registry: import('prom-client').Registry } }} options
+ * @param {{ health: ReturnType<import('../services/health.service.js').createHealthService>, metrics: { registry: import('prom-client').Registry, render(): Promise<string> } }} options
  */
 export function healthRouter({ health, metrics }) {
   const controller = healthController({ health, metrics });
