@@ -49,6 +49,7 @@ fn main() {
     for (name, args) in [
         ("default", &[][..]),
         ("postgres+redis, both CIs", &["--database", "postgres", "--cache", "redis", "--ci", "github,gitlab"][..]),
+        ("typescript default", &["--language", "typescript"][..]),
     ] {
         let tag = name.split(|c: char| !c.is_alphanumeric()).next().unwrap();
         let reference = out.join(format!("{tag}-reference"));

@@ -3,8 +3,9 @@
 //! to its own dependencies (`src/lockfile.rs`), so `npm ci` works without espresso touching the
 //! network. Run after changing any bundle's `[npm]` table:
 //!
-//!     cargo run --example update_lockfiles
+//!     cargo run --example update_lockfiles [javascript|typescript ...]
 //!
+//! With no argument it resolves every language's; name one to leave the others' as they are.
 //! Needs npm and the npm registry.
 
 use espresso::engine::package_json::{self, LOCK_PLACEHOLDER};
@@ -13,7 +14,17 @@ use std::path::Path;
 use std::process::Command;
 
 fn main() -> anyhow::Result<()> {
-    let language = "javascript";
+    let mut languages: Vec<String> = std::env::args().skip(1).collect();
+    if languages.is_empty() {
+        languages = vec!["javascript".into(), "typescript".into()];
+    }
+    for language in &languages {
+        resolve(language)?;
+    }
+    Ok(())
+}
+
+fn resolve(language: &str) -> anyhow::Result<()> {
     let (deps, dev) = all_npm_dependencies(language)?;
     let work = tempfile::tempdir()?;
     let manifest = serde_json::json!({ "name": LOCK_PLACEHOLDER, "version": "0.1.0", "private": true });

@@ -244,6 +244,10 @@ pub struct NewArgs {
     #[arg(long, value_name = "PATH")]
     pub dir: Option<PathBuf>,
 
+    /// Language of the service's code [default: javascript]
+    #[arg(long, visible_alias = "lang", value_enum, value_name = "LANGUAGE")]
+    pub language: Option<Language>,
+
     /// Database the service uses
     #[arg(long, value_enum)]
     pub database: Option<Database>,
@@ -279,6 +283,27 @@ pub struct NewArgs {
     /// Write into a non-empty directory, replacing files espresso generates
     #[arg(long)]
     pub force: bool,
+}
+
+/// The language of the generated code; the deployment and CI files are the same for both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Language {
+    /// ESM JavaScript with JSDoc types
+    #[value(alias = "js")]
+    Javascript,
+    /// TypeScript that Node runs directly (type stripping), type-checked by tsc
+    #[value(alias = "ts")]
+    Typescript,
+}
+
+impl Language {
+    /// The template set's name, as `espresso.toml` records it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Javascript => "javascript",
+            Self::Typescript => "typescript",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

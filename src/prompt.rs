@@ -1,7 +1,7 @@
 //! Interactive questions, asked only when a person is at the terminal and `--yes` is absent.
 //! Every question has a flag; tests use a prompter that is never attended.
 
-use crate::cli::{Cache, Database, NodeVersion};
+use crate::cli::{Cache, Database, Language, NodeVersion};
 use crate::model::options::{Ci, Deploy};
 use console::Term;
 use dialoguer::{MultiSelect, Select, theme::ColorfulTheme};
@@ -14,6 +14,7 @@ pub trait Prompter {
     fn deploy(&mut self, default: &[Deploy]) -> anyhow::Result<Vec<Deploy>>;
     fn ci(&mut self, default: &[Ci]) -> anyhow::Result<Vec<Ci>>;
     fn node(&mut self, default: NodeVersion) -> anyhow::Result<NodeVersion>;
+    fn language(&mut self, default: Language) -> anyhow::Result<Language>;
 }
 
 /// Never asks: the defaults apply (no TTY, or a script).
@@ -36,6 +37,9 @@ impl Prompter for Unattended {
         Ok(d.to_vec())
     }
     fn node(&mut self, d: NodeVersion) -> anyhow::Result<NodeVersion> {
+        Ok(d)
+    }
+    fn language(&mut self, d: Language) -> anyhow::Result<Language> {
         Ok(d)
     }
 }
@@ -103,6 +107,13 @@ impl Prompter for Terminal {
         let all = [NodeVersion::V24, NodeVersion::V26];
         let i =
             self.select("Node.js version (--node)", &["24", "26"], all.iter().position(|x| *x == n).unwrap_or(0))?;
+        Ok(all[i])
+    }
+
+    fn language(&mut self, l: Language) -> anyhow::Result<Language> {
+        let all = [Language::Javascript, Language::Typescript];
+        let names = ["javascript", "typescript"];
+        let i = self.select("Language (--language)", &names, all.iter().position(|x| *x == l).unwrap_or(0))?;
         Ok(all[i])
     }
 }

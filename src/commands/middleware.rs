@@ -17,7 +17,15 @@ pub fn list(cwd: &Path, reporter: &Reporter) -> anyhow::Result<()> {
     let project = project.as_ref().map(|(p, _)| p);
     let language = project.as_ref().map_or("javascript", |p| p.spec.choices.language);
     let mut out = String::new();
-    for (kind, bundle) in middleware_kinds(language)? {
+    let kinds = middleware_kinds(language)?;
+    if kinds.is_empty() {
+        let javascript: Vec<String> = middleware_kinds("javascript")?.into_iter().map(|(k, _)| k).collect();
+        out.push_str(&format!(
+            "{language} projects have no middleware kinds yet; javascript ones have {}\n",
+            javascript.join(", ")
+        ));
+    }
+    for (kind, bundle) in kinds {
         let has = project.as_ref().is_some_and(|p| p.spec.middleware.contains(&kind));
         let summary = bundle.manifest.middleware.as_ref().map_or("", |m| m.summary.as_str());
         out.push_str(&format!("{} {kind:<16} {summary}\n", if has { "*" } else { " " }));
@@ -34,6 +42,15 @@ pub fn change(args: MiddlewareArgs, add: bool, cwd: &Path, reporter: &Reporter) 
     let (mut project, _lock) = open(cwd, access(&args.flags), reporter)?;
     let kinds = middleware_kinds(project.spec.choices.language)?;
     let names: Vec<String> = kinds.iter().map(|(k, _)| format!("`{k}`")).collect();
+    let language = project.spec.choices.language;
+    if !kinds.iter().any(|(k, _)| *k == args.kind)
+        && middleware_kinds("javascript")?.iter().any(|(k, _)| *k == args.kind)
+    {
+        return error::usage(
+            format!("{language} projects cannot have the `{}` middleware yet", args.kind),
+            "the JavaScript templates have every option: make the project with `--language javascript`",
+        );
+    }
     if !kinds.iter().any(|(k, _)| *k == args.kind) {
         return error::usage(
             format!("unknown middleware `{}`", args.kind),

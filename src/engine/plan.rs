@@ -67,6 +67,8 @@ struct TemplateContext<'a> {
     project: ProjectCtx<'a>,
     espresso_version: &'static str,
     language: &'static str,
+    /// The extension of the service's modules: `js`, or `ts` (Node runs them directly).
+    ext: &'static str,
     node: &'static str,
     database: &'static str,
     cache: &'static str,
@@ -74,6 +76,8 @@ struct TemplateContext<'a> {
     ci: BTreeMap<&'static str, bool>,
     ingress: &'static str,
     config: &'a [ConfigVar],
+    /// `config.schema.json` as the project holds it (TypeScript mirrors it for its types).
+    schema: &'a str,
     /// Middleware kinds added with `espresso add middleware`, in chain order.
     middleware: &'a [String],
 }
@@ -139,6 +143,7 @@ pub fn plan_with(spec: &ProjectSpec, scope: Scope, renderer: &mut Renderer) -> a
         project: ProjectCtx { name: name.as_str(), version: "0.1.0" },
         espresso_version: env!("CARGO_PKG_VERSION"),
         language: choices.language,
+        ext: if choices.language == "typescript" { "ts" } else { "js" },
         node: node_str(choices.node),
         database: database_str(choices.database),
         cache: cache_str(choices.cache),
@@ -146,6 +151,7 @@ pub fn plan_with(spec: &ProjectSpec, scope: Scope, renderer: &mut Renderer) -> a
         ci: Ci::ALL.iter().map(|c| (c.as_str(), choices.has_ci(*c))).collect(),
         ingress: ingress_str(choices.ingress),
         config: &config,
+        schema: &schema,
         middleware: &spec.middleware,
     });
 

@@ -1,6 +1,6 @@
 //! Validated options: what the user asked for, checked and completed with defaults or answers.
 
-use crate::cli::{Cache, CiArg, Database, DeployArg, Ingress, NewArgs, NodeVersion};
+use crate::cli::{Cache, CiArg, Database, DeployArg, Ingress, Language, NewArgs, NodeVersion};
 use crate::error::usage;
 use crate::model::name::ProjectName;
 use crate::prompt::Prompter;
@@ -251,6 +251,11 @@ impl NewOptions {
         let defaults = Choices::default();
         let ask = !args.yes && prompter.attended();
 
+        let language = match args.language {
+            Some(l) => l,
+            None if ask => prompter.language(Language::Javascript)?,
+            None => Language::Javascript,
+        };
         let database = match args.database {
             Some(d) => d,
             None if ask => prompter.database(defaults.database)?,
@@ -277,7 +282,7 @@ impl NewOptions {
             None => defaults.node,
         };
         let ingress = args.ingress.unwrap_or_default();
-        let mut choices = Choices { language: "javascript", database, cache, deploy, ci, node, ingress };
+        let mut choices = Choices { language: language.as_str(), database, cache, deploy, ci, node, ingress };
         let notes = choices.add_requirements();
 
         let target = match args.dir {

@@ -114,6 +114,7 @@ fn read_spec(doc: &DocumentMut) -> anyhow::Result<ProjectSpec> {
     let name = ProjectName::parse(str_at(doc, "project", "name")?).map_err(|e| anyhow::anyhow!("{}", e.message))?;
     let language = match str_at(doc, "project", "language")? {
         "javascript" => "javascript",
+        "typescript" => "typescript",
         other => bail!("unknown language `{other}`"),
     };
     let node = match str_at(doc, "project", "node")? {

@@ -207,7 +207,9 @@ fn espresso_in(dir: &Path, args: &[&str]) {
 /// The checks that apply to a variant: a check with nothing to look at would be a SKIP.
 fn checks_for(args: &[&str]) -> &'static str {
     match args {
-        [] | ["--database", ..] | ["--cache", ..] => "dockerfile,k8s,workflows,compose,schemas,node",
+        [] | ["--database", ..] | ["--cache", ..] | ["--language", ..] => {
+            "dockerfile,k8s,workflows,compose,schemas,node"
+        }
         ["--deploy", "docker", ..] => "dockerfile,workflows,schemas,node",
         ["--deploy", "kubernetes", ..] => "k8s,workflows,schemas,node",
         ["--deploy", "none", ..] => "schemas,node",
@@ -432,7 +434,8 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
         sb.run(&args).success();
         // Resources with varied fields in most variants; their generated tests exercise every
         // endpoint, validation failure and unique rule, against PostgreSQL where the project has it.
-        let with_resources = !matches!(v.name, "kubernetes-only" | "redis");
+        let typescript = v.choices.language == "typescript";
+        let with_resources = !matches!(v.name, "kubernetes-only" | "redis") && !typescript;
         if with_resources {
             for add in RESOURCES {
                 espresso_in(&sb.path().join(&project), add);
@@ -571,7 +574,8 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
         // The image of each Node line and each backing-service set, pairwise: the default (Node 24,
         // memory, tracing), PostgreSQL with Redis (migrations, cache, rate limit) and Node 26. The
         // other two Dockerfiles equal one of these but for the Node line or tracing's `--import`.
-        let build_image = matches!(v.name, "default" | "postgres-redis-both-ci" | "docker-gitlab-node26");
+        // TypeScript's image differs by its warmed compile cache, so it is built too.
+        let build_image = matches!(v.name, "default" | "postgres-redis-both-ci" | "docker-gitlab-node26") || typescript;
         if let Some(podman) =
             podman.as_ref().filter(|_| build_image && sb.path().join(&project).join("Dockerfile").is_file())
         {

@@ -28,7 +28,7 @@ fn files_below(dir: &Dir<'static>, out: &mut Vec<String>) {
 /// Node line) are drawn for each row from a mix of the row number, so that each varies
 /// independently of the targets and of each other: `pairwise_coverage` checks that every pair of
 /// values of any two factors occurs, and that all 32 combinations of the five occur.
-fn all_choices() -> Vec<Choices> {
+pub(crate) fn all_choices() -> Vec<Choices> {
     let mut out = Vec::new();
     for deploy_mask in 0..(1u16 << Deploy::ALL.len()) {
         let deploy: Vec<Deploy> =
@@ -109,7 +109,7 @@ fn the_combinations_cover_every_pair_of_factor_values() {
 
 /// Parses a generated document by its extension: JSON, YAML (every document of a stream) and
 /// TOML. Helm's templates are Go templates, not YAML, until Helm renders them.
-fn parse_document(path: &str, text: &str) -> Result<bool, String> {
+pub(crate) fn parse_document(path: &str, text: &str) -> Result<bool, String> {
     if path.contains("/templates/") && path.starts_with("charts/") {
         return Ok(false);
     }

@@ -13,3 +13,4 @@ mod safety;
 mod snapshots;
 mod support;
 mod targets;
+mod typescript;

@@ -127,6 +127,25 @@ pub fn variants() -> Vec<Variant> {
             args: &["--deploy", "none", "--ci", "none"],
             choices: choices(Database::None, Cache::None, &[], &[], NodeVersion::V24),
         },
+        // TypeScript so far covers the service without resources, middleware or backing
+        // services: every deployment target and pipeline, on the Node line the others use least.
+        Variant {
+            name: "typescript-all-targets-node26",
+            args: &[
+                "--language",
+                "typescript",
+                "--deploy",
+                "docker,compose,kubernetes,monitoring,nginx,pm2,helm,ecs",
+                "--ci",
+                "github,gitlab",
+                "--node",
+                "26",
+            ],
+            choices: Choices {
+                language: "typescript",
+                ..choices(Database::None, Cache::None, &Deploy::ALL, &Ci::ALL, NodeVersion::V26)
+            },
+        },
     ]
 }
 

@@ -1,0 +1,38 @@
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { AnySchema, ErrorObject } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { badRequest } from './errors.ts';
+import type { FieldError } from './errors.ts';
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+
+// ownProperties: a body is only what the client sent; `constructor` or `toString` inherited from
+// Object.prototype must not count as a field that is present.
+// allowUnionTypes: a json field is any of several types (`type` as a list), which strict mode
+// otherwise refuses.
+const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, useDefaults: true, ownProperties: true });
+addFormats.default(ajv);
+
+/**
+ * Compiles a JSON Schema into a function that returns a validated copy of its input (with
+ * defaults applied) or throws a 400 problem listing every error. The request body itself is
+ * left untouched. What it returns has the type the schema describes: the schema is the one
+ * source of both the check and the type.
+ */
+export function validator<const S extends JSONSchema>(schema: S): (value: unknown) => FromSchema<S>;
+export function validator(schema: JSONSchema): (value: unknown) => unknown {
+  const validate = ajv.compile(schema as AnySchema);
+  return (value) => {
+    const copy = structuredClone(value ?? {});
+    if (!validate(copy)) {
+      throw badRequest('The request body is invalid.', validate.errors!.map(describe));
+    }
+    return copy;
+  };
+}
+
+function describe(error: ErrorObject): FieldError {
+  const params = error.params as { missingProperty?: string; additionalProperty?: string };
+  const field = params.missingProperty ?? params.additionalProperty ?? error.instancePath.slice(1).replaceAll('/', '.');
+  const message = error.keyword === 'additionalProperties' ? 'is not a known field' : error.message!;
+  return { field: field || null, message };
+}

@@ -1,0 +1,247 @@
+//! TypeScript projects: the flag and its record, what the TypeScript set does not cover yet
+//! (refused, nothing written), changes on a TypeScript project, and the two language sets held
+//! in lockstep: each JavaScript module of a bundle has a TypeScript sibling with the same exports
+//! and fences, and each test file has the same tests, by name.
+
+use crate::support::{Sandbox, espresso, plan, read_tree as tree};
+use espresso::engine::package_json;
+use espresso::engine::plan::all_npm_dependencies;
+use espresso::model::options::Choices;
+use espresso::templates::bundle::{Bundle, TEMPLATES, all_bundle_ids};
+use std::collections::BTreeSet;
+
+/// `espresso <args>` run in `dir`.
+fn run_in(dir: &std::path::Path, args: &[&str]) -> assert_cmd::assert::Assert {
+    espresso().current_dir(dir).args(args).assert()
+}
+
+fn typescript() -> Choices {
+    Choices { language: "typescript", ..Choices::default() }
+}
+
+#[test]
+fn language_flag_and_its_aliases_are_recorded() {
+    let sb = Sandbox::new();
+    for (i, (args, language)) in [
+        (&["--language", "typescript"][..], "typescript"),
+        (&["--lang", "ts"], "typescript"),
+        (&["--lang", "js"], "javascript"),
+        (&["--language", "javascript"], "javascript"),
+        (&[], "javascript"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let name = format!("svc-{i}");
+        sb.run(&[&["new", name.as_str(), "-q"][..], args].concat()).success();
+        let record = std::fs::read_to_string(sb.path().join(&name).join("espresso.toml")).unwrap();
+        assert!(record.contains(&format!("language = \"{language}\"")), "{args:?}:\n{record}");
+        let entry = if language == "typescript" { "src/server.ts" } else { "src/server.js" };
+        assert!(sb.path().join(&name).join(entry).is_file(), "{args:?}: no {entry}");
+    }
+    sb.run(&["new", "svc-x", "--lang", "rust"]).failure().code(2);
+}
+
+#[test]
+fn what_typescript_does_not_cover_yet_is_refused_and_nothing_is_written() {
+    let sb = Sandbox::new();
+    for (args, says) in [
+        (&["--database", "postgres"][..], "typescript projects cannot have `--database postgres` yet"),
+        (&["--cache", "redis"], "typescript projects cannot have `--cache redis` yet"),
+    ] {
+        let out = sb.run(&[&["new", "svc", "--lang", "ts"][..], args].concat()).failure().code(2);
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(stderr.contains(says) && stderr.contains("--language javascript"), "{stderr}");
+        assert!(!sb.path().join("svc").exists(), "{args:?} wrote files");
+    }
+
+    sb.run(&["new", "shop", "--lang", "ts", "-q"]).success();
+    let dir = sb.path().join("shop");
+    let before = tree(&dir);
+    for (args, says) in [
+        (&["add", "resource", "order", "--field", "total:number"][..], "cannot have resources"),
+        (&["add", "middleware", "compression"], "cannot have the `compression` middleware yet"),
+    ] {
+        let out = run_in(&dir, args).failure().code(2);
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert_eq!(tree(&dir), before, "{args:?} changed the project");
+    }
+    let listed = run_in(&dir, &["list", "middleware"]).success();
+    let stdout = String::from_utf8_lossy(&listed.get_output().stdout).into_owned();
+    assert!(stdout.starts_with("typescript projects have no middleware kinds yet; javascript ones have tracing,"));
+}
+
+#[test]
+fn config_changes_keep_the_type_mirror_exact_and_undo_exactly() {
+    let sb = Sandbox::new();
+    sb.run(&["new", "shop", "--lang", "ts", "--deploy", "docker,kubernetes", "-q"]).success();
+    let dir = sb.path().join("shop");
+    let before = tree(&dir);
+    let mirror = || {
+        let text = std::fs::read_to_string(dir.join("config.schema.d.json.ts")).unwrap();
+        let literal =
+            text.split_once("declare const schema: ").unwrap().1.strip_suffix(";\nexport = schema;\n").unwrap();
+        serde_json::from_str::<serde_json::Value>(literal).unwrap()
+    };
+    let schema =
+        || serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(dir.join("config.schema.json")).unwrap());
+    assert_eq!(mirror(), schema().unwrap());
+    run_in(&dir, &["config", "add", "PAYMENT_API_KEY", "--secret", "--description", "Key of the payment API.", "-q"])
+        .success();
+    assert_eq!(mirror(), schema().unwrap());
+    assert!(mirror()["properties"]["PAYMENT_API_KEY"]["x-secret"] == true);
+    run_in(&dir, &["add", "deployment", "pm2", "-q"]).success();
+    let ecosystem = std::fs::read_to_string(dir.join("ecosystem.config.cjs")).unwrap();
+    assert!(ecosystem.contains("script: 'src/server.ts'") && ecosystem.contains("interpreter: 'node'"));
+    run_in(&dir, &["remove", "deployment", "pm2", "-q"]).success();
+    run_in(&dir, &["config", "remove", "PAYMENT_API_KEY", "-q"]).success();
+    assert_eq!(tree(&dir), before, "add then remove did not restore the project exactly");
+}
+
+#[test]
+fn the_typescript_union_lockfile_is_current_and_the_pruned_one_matches_package_json() {
+    let union: serde_json::Value = serde_json::from_str(
+        TEMPLATES.get_file(package_json::union_lockfile_path("typescript")).unwrap().contents_utf8().unwrap(),
+    )
+    .unwrap();
+    let (deps, dev) = all_npm_dependencies("typescript").unwrap();
+    let as_json = |d: &std::collections::BTreeMap<String, String>| serde_json::to_value(d).unwrap();
+    let hint = "run `cargo run --example update_lockfiles -- typescript`";
+    assert_eq!(union["packages"][""]["dependencies"], as_json(&deps), "{hint}");
+    assert_eq!(union["packages"][""]["devDependencies"], as_json(&dev), "{hint}");
+    let plan = plan("orders", &typescript());
+    let pkg: serde_json::Value = serde_json::from_str(&plan.get("package.json").unwrap().contents).unwrap();
+    let lock: serde_json::Value = serde_json::from_str(&plan.get("package-lock.json").unwrap().contents).unwrap();
+    assert_eq!(lock["packages"][""]["dependencies"], pkg["dependencies"]);
+    assert_eq!(lock["packages"][""]["devDependencies"], pkg["devDependencies"]);
+    // The type checker and the linter come as native binaries, one optional package per platform.
+    for package in ["node_modules/@typescript/typescript-linux-x64", "node_modules/@oxlint/binding-linux-x64-gnu"] {
+        assert!(lock["packages"][package].is_object(), "{package} is missing from the lockfile");
+    }
+}
+
+/// Source files of a bundle (`src/`, `test/`) by their path without extension.
+fn modules(bundle: &Bundle, ext: &str) -> BTreeSet<String> {
+    bundle
+        .manifest
+        .files
+        .iter()
+        .map(|f| f.source.trim_end_matches(".jinja").to_owned())
+        .filter(|s| (s.starts_with("src/") || s.starts_with("test/")) && s.ends_with(ext))
+        .map(|s| s.trim_end_matches(ext).to_owned())
+        .collect()
+}
+
+/// The names a module exports as values (`export function|const|class|async function`).
+fn value_exports(text: &str) -> BTreeSet<String> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("export "))
+        .filter_map(|l| {
+            let l = l.strip_prefix("async ").unwrap_or(l);
+            let rest = ["function ", "const ", "class "].iter().find_map(|k| l.strip_prefix(k))?;
+            Some(rest.split(|c: char| !(c.is_alphanumeric() || c == '_')).next()?.to_owned())
+        })
+        .collect()
+}
+
+/// The fences a file opens (`espresso:begin <name>`).
+fn fences(text: &str) -> BTreeSet<String> {
+    text.lines().filter_map(|l| l.split_once("espresso:begin ").map(|(_, name)| name.trim().to_owned())).collect()
+}
+
+/// The titles of a test file's `describe` and `it` calls, template literals with their `${...}`.
+fn test_titles(text: &str) -> Vec<String> {
+    let mut titles = Vec::new();
+    for line in text.lines().map(str::trim_start) {
+        for call in ["describe(", "it("] {
+            if let Some(rest) = line.strip_prefix(call) {
+                let quote = rest.chars().next().unwrap_or(' ');
+                if let Some(title) = rest[1..].split(quote).next().filter(|_| "'`\"".contains(quote)) {
+                    titles.push(format!("{call}{title}"));
+                }
+            }
+        }
+    }
+    titles
+}
+
+/// Tests of what only TypeScript has: the type mirror of the config schema.
+const TYPESCRIPT_ONLY_TESTS: &[&str] =
+    &["it(is mirrored exactly by config.schema.d.json.ts, from which TypeScript takes the Config type"];
+
+#[test]
+fn the_typescript_set_holds_its_javascript_sibling_in_lockstep() {
+    let typescript_bundles: Vec<String> =
+        all_bundle_ids().into_iter().filter(|id| id.starts_with("typescript/")).collect();
+    assert!(!typescript_bundles.is_empty());
+    for id in typescript_bundles {
+        let name = id.trim_start_matches("typescript/");
+        let ts = Bundle::load(&id).unwrap();
+        let js = Bundle::load(&format!("javascript/{name}")).unwrap();
+        assert_eq!(modules(&ts, ".ts"), modules(&js, ".js"), "{id}: the modules differ from javascript/{name}'s");
+        assert_eq!(ts.manifest.npm.dependencies, js.manifest.npm.dependencies, "{id}: runtime dependencies differ");
+        for module in modules(&js, ".js") {
+            let read = |b: &Bundle, ext: &str| {
+                let source =
+                    b.manifest.files.iter().find(|f| f.source.trim_end_matches(".jinja") == format!("{module}{ext}"));
+                b.source(&source.unwrap().source).unwrap()
+            };
+            let (js_text, ts_text) = (read(&js, ".js"), read(&ts, ".ts"));
+            assert_eq!(value_exports(ts_text), value_exports(js_text), "{id}: {module} exports differ");
+            assert_eq!(fences(ts_text), fences(js_text), "{id}: {module} fences differ");
+            if module.starts_with("test/") {
+                let mut titles = test_titles(ts_text);
+                titles.retain(|t| !TYPESCRIPT_ONLY_TESTS.contains(&t.as_str()));
+                assert_eq!(titles, test_titles(js_text), "{id}: {module} tests differ");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_typescript_project_has_the_same_files_as_its_javascript_twin_but_for_the_language() {
+    let js = plan("orders", &Choices::default());
+    let ts = plan("orders", &typescript());
+    let as_js = |path: &str| match path {
+        "tsconfig.json" | ".oxlintrc.json" | "config.schema.d.json.ts" => None,
+        p => Some(p.strip_suffix(".ts").map_or(p.to_owned(), |stem| format!("{stem}.js"))),
+    };
+    let ts_paths: BTreeSet<String> = ts.files.iter().filter_map(|f| as_js(&f.path)).collect();
+    let js_paths: BTreeSet<String> =
+        js.files.iter().map(|f| f.path.clone()).filter(|p| p != "eslint.config.js").collect();
+    assert_eq!(ts_paths, js_paths);
+    // The language-neutral files are the same, byte for byte, apart from those naming the language's files.
+    for f in ts.files.iter().filter(|f| !f.path.ends_with(".ts") && !f.path.starts_with("src/")) {
+        let Some(other) = js.get(&f.path) else { continue };
+        let differs = ["package.json", "package-lock.json", "README.md", "espresso.toml", "Dockerfile", "compose.yaml"];
+        if !differs.contains(&f.path.as_str()) && !f.path.starts_with(".github/") {
+            assert_eq!(f.contents, other.contents, "{} differs between the languages", f.path);
+        }
+    }
+}
+
+#[test]
+fn every_deployment_set_plans_in_typescript_and_its_documents_parse() {
+    let mut seen = BTreeSet::new();
+    let mut parsed = 0;
+    for choices in crate::hygiene::all_choices() {
+        let choices = Choices {
+            language: "typescript",
+            database: espresso::cli::Database::None,
+            cache: espresso::cli::Cache::None,
+            ..choices
+        };
+        if !seen.insert(format!("{choices:?}")) {
+            continue;
+        }
+        let plan = plan("orders", &choices);
+        for f in &plan.files {
+            let ok = crate::hygiene::parse_document(&f.path, &f.contents)
+                .unwrap_or_else(|e| panic!("{} does not parse ({choices:?}): {e}", f.path));
+            parsed += usize::from(ok);
+            assert!(!f.contents.contains("server.js"), "{} names server.js ({choices:?})", f.path);
+        }
+    }
+    assert!(seen.len() > 150 && parsed > 3000, "{} choice sets, {parsed} documents", seen.len());
+}
