@@ -198,11 +198,12 @@ pub fn bundle_ids(choices: &Choices) -> Vec<String> {
 pub fn bundle_ids_with(choices: &Choices, middleware: &[String]) -> Vec<String> {
     let lang = choices.language;
     let mut ids = vec!["common/project".to_owned(), format!("{lang}/service")];
+    // A backing service's variables and language-neutral files, then the language's client.
     if choices.database == Database::Postgres {
-        ids.push(format!("{lang}/postgres"));
+        ids.extend(["common/postgres".to_owned(), format!("{lang}/postgres")]);
     }
     if choices.cache == Cache::Redis {
-        ids.push(format!("{lang}/redis"));
+        ids.extend(["common/redis".to_owned(), format!("{lang}/redis")]);
     }
     for d in Deploy::ALL.iter().filter(|d| choices.has_deploy(**d)) {
         ids.push(format!("deploy/{}", d.as_str()));

@@ -133,6 +133,16 @@ fn add_resource_diff_matches_its_snapshot() {
 }
 
 #[test]
+fn add_resource_diff_matches_its_snapshot_in_typescript() {
+    let sb = project(&["--deploy", "none", "--language", "typescript"]);
+    let before = sb.snapshot("shop");
+    in_shop(&sb, &add_args(&["-q"])).success();
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!("add-resource-typescript", without_digests(&tree_diff(&before, &sb.snapshot("shop"))))
+    });
+}
+
+#[test]
 fn status_lines_name_every_file_on_stderr() {
     let sb = project(&[]);
     in_shop(&sb, &add_args(&[])).success().stdout("").stderr(

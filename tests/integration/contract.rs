@@ -19,7 +19,7 @@ const MAX_EXAMPLES: &str = "40";
 /// A fixed seed: the same ~1,000 cases on every run, so CI is reproducible; a finding names it.
 const SEED: &str = "20261201";
 
-/// The service, started with `node src/server.js`; stopped with SIGTERM on drop.
+/// The service, started with `node <package.json main>` (`src/server.js` or `src/server.ts`); stopped with SIGTERM on drop.
 struct Service(Child);
 
 impl Drop for Service {
@@ -106,11 +106,15 @@ pub fn check_contract(
             return Err(format!("npm run migrate failed:\n{text}"));
         }
     }
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(project.join("package.json")).map_err(|e| e.to_string())?)
+            .map_err(|e| format!("package.json: {e}"))?;
+    let entry = manifest["main"].as_str().ok_or("package.json names no main module")?.to_owned();
     let port = crate::support::free_port();
     let log = std::fs::File::create(scratch.path().join("service.log")).map_err(|e| e.to_string())?;
     let mut start = Command::new(node_bin.join("node"));
     start
-        .arg("src/server.js")
+        .arg(&entry)
         .current_dir(project)
         .env("PORT", port.to_string())
         .env("NODE_ENV", "production")
@@ -122,7 +126,7 @@ pub fn check_contract(
     for (k, v) in env {
         start.env(k, v);
     }
-    let _service = Service(start.spawn().map_err(|e| format!("node src/server.js: {e}"))?);
+    let _service = Service(start.spawn().map_err(|e| format!("node {entry}: {e}"))?);
     let started = Instant::now();
     let document = loop {
         match get(port, "/openapi.json") {

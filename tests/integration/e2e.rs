@@ -435,7 +435,7 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
         // Resources with varied fields in most variants; their generated tests exercise every
         // endpoint, validation failure and unique rule, against PostgreSQL where the project has it.
         let typescript = v.choices.language == "typescript";
-        let with_resources = !matches!(v.name, "kubernetes-only" | "redis") && !typescript;
+        let with_resources = !matches!(v.name, "kubernetes-only" | "redis");
         if with_resources {
             for add in RESOURCES {
                 espresso_in(&sb.path().join(&project), add);

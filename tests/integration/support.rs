@@ -127,13 +127,17 @@ pub fn variants() -> Vec<Variant> {
             args: &["--deploy", "none", "--ci", "none"],
             choices: choices(Database::None, Cache::None, &[], &[], NodeVersion::V24),
         },
-        // TypeScript so far covers the service without resources, middleware or backing
-        // services: every deployment target and pipeline, on the Node line the others use least.
+        // TypeScript so far covers everything but middleware: both backing services, every
+        // deployment target and pipeline, on the Node line the others use least.
         Variant {
-            name: "typescript-all-targets-node26",
+            name: "typescript-postgres-redis-node26",
             args: &[
                 "--language",
                 "typescript",
+                "--database",
+                "postgres",
+                "--cache",
+                "redis",
                 "--deploy",
                 "docker,compose,kubernetes,monitoring,nginx,pm2,helm,ecs",
                 "--ci",
@@ -143,7 +147,7 @@ pub fn variants() -> Vec<Variant> {
             ],
             choices: Choices {
                 language: "typescript",
-                ..choices(Database::None, Cache::None, &Deploy::ALL, &Ci::ALL, NodeVersion::V26)
+                ..choices(Postgres, Redis, &Deploy::ALL, &Ci::ALL, NodeVersion::V26)
             },
         },
     ]

@@ -409,8 +409,10 @@ pub fn check_pm2(project: &Path, tools: &Tools, node_bin: &Path, env: &[(String,
     let clean_exits = daemon.lines().filter(|l| l.contains("exited with code [0]")).count();
     // Two workers, replaced once by the reload, then stopped: four of each.
     if count("listening") != 4 || count("stopped") != 4 || clean_exits != 4 {
+        // What a worker wrote to stderr (an exception PM2 caught, say) is in the error log.
+        let errors = std::fs::read_to_string(home.join(format!("logs/{name}-error.log"))).unwrap_or_default();
         return Err(format!(
-            "expected 4 workers to listen, stop and exit 0; got {}, {} and {}:\n{logs}\n{daemon}",
+            "expected 4 workers to listen, stop and exit 0; got {}, {} and {}:\n{logs}\nstderr:\n{errors}\n{daemon}",
             count("listening"),
             count("stopped"),
             clean_exits
