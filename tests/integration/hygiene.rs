@@ -265,16 +265,23 @@ fn every_fence_is_documented() {
     }
 }
 
-#[test]
-fn the_union_lockfile_is_current_and_every_pruned_lockfile_matches_its_package_json() {
+/// A language's union lockfile, checked to hold exactly what its bundles can bring.
+pub(crate) fn current_union_lockfile(language: &str) -> serde_json::Value {
     let union: serde_json::Value = serde_json::from_str(
-        TEMPLATES.get_file(package_json::union_lockfile_path("javascript")).unwrap().contents_utf8().unwrap(),
+        TEMPLATES.get_file(package_json::union_lockfile_path(language)).unwrap().contents_utf8().unwrap(),
     )
     .unwrap();
-    let (deps, dev) = all_npm_dependencies("javascript").unwrap();
+    let (deps, dev) = all_npm_dependencies(language).unwrap();
     let as_json = |d: &std::collections::BTreeMap<String, String>| serde_json::to_value(d).unwrap();
-    assert_eq!(union["packages"][""]["dependencies"], as_json(&deps), "run `cargo run --example update_lockfiles`");
-    assert_eq!(union["packages"][""]["devDependencies"], as_json(&dev), "run `cargo run --example update_lockfiles`");
+    let hint = format!("run `cargo run --example update_lockfiles -- {language}`");
+    assert_eq!(union["packages"][""]["dependencies"], as_json(&deps), "{hint}");
+    assert_eq!(union["packages"][""]["devDependencies"], as_json(&dev), "{hint}");
+    union
+}
+
+#[test]
+fn the_union_lockfile_is_current_and_every_pruned_lockfile_matches_its_package_json() {
+    let union = current_union_lockfile("javascript");
 
     let kinds: Vec<String> = middleware_kinds("javascript").unwrap().into_iter().map(|(k, _)| k).collect();
     // Every kind alone and every pair of kinds, with each database and cache: the root entries
