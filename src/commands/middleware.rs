@@ -8,7 +8,7 @@ use crate::error;
 use crate::model::options::cache_str;
 use crate::model::resource::ResourceName;
 use crate::report::Reporter;
-use crate::templates::bundle::middleware_kinds;
+use crate::templates::bundle::{MIDDLEWARE_PREFIX, middleware_kinds, missing};
 use std::path::Path;
 
 /// `espresso list middleware`: every kind in chain order; `*` marks those the project has.
@@ -42,14 +42,12 @@ pub fn change(args: MiddlewareArgs, add: bool, cwd: &Path, reporter: &Reporter) 
     let (mut project, _lock) = open(cwd, access(&args.flags), reporter)?;
     let kinds = middleware_kinds(project.spec.choices.language)?;
     let names: Vec<String> = kinds.iter().map(|(k, _)| format!("`{k}`")).collect();
-    let language = project.spec.choices.language;
     if !kinds.iter().any(|(k, _)| *k == args.kind)
         && middleware_kinds("javascript")?.iter().any(|(k, _)| *k == args.kind)
     {
-        return error::usage(
-            format!("{language} projects cannot have the `{}` middleware yet", args.kind),
-            "the JavaScript templates have every option: make the project with `--language javascript`",
-        );
+        // The JavaScript set has it and this language's does not yet: the same refusal as any
+        // bundle a language lacks.
+        return Err(missing(&format!("{}/{MIDDLEWARE_PREFIX}{}", project.spec.choices.language, args.kind)));
     }
     if !kinds.iter().any(|(k, _)| *k == args.kind) {
         return error::usage(

@@ -167,7 +167,7 @@ impl Bundle {
 
 /// Why bundle `id` cannot be loaded: a usage error when the JavaScript set has it and the
 /// project's language does not yet (TypeScript grows one bundle at a time), a bug otherwise.
-fn missing(id: &str) -> anyhow::Error {
+pub fn missing(id: &str) -> anyhow::Error {
     let Some((set, bundle)) = id.split_once('/') else {
         return anyhow::anyhow!("no template bundle `{id}` is built in");
     };
