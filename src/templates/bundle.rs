@@ -37,7 +37,7 @@ pub struct Manifest {
     /// Lines the bundle contributes to fenced regions of other bundles' files.
     #[serde(default)]
     pub registrations: Vec<Registration>,
-    /// Present in middleware bundles (`<language>/middleware-<kind>`).
+    /// Present in the common bundle of a middleware kind (`common/middleware-<kind>`).
     pub middleware: Option<MiddlewareMeta>,
 }
 
@@ -53,14 +53,19 @@ pub struct MiddlewareMeta {
     pub requires_cache: Option<String>,
 }
 
-/// Prefix of middleware bundle folders inside a language set.
+/// Prefix of middleware bundle folders. Each kind is two bundles: `common/middleware-<kind>`
+/// (what it is, its place in the chain and its variables: the same in every language) and
+/// `<language>/middleware-<kind>` (its code, dependencies and registrations).
 pub const MIDDLEWARE_PREFIX: &str = "middleware-";
 
-/// Every middleware kind of a language, ordered by chain position, with its manifest.
+/// Every middleware kind a language has, ordered by chain position, with its common manifest.
 pub fn middleware_kinds(language: &str) -> anyhow::Result<Vec<(String, Bundle)>> {
     let mut kinds = Vec::new();
     for id in all_bundle_ids() {
-        if let Some(kind) = id.strip_prefix(&format!("{language}/{MIDDLEWARE_PREFIX}")) {
+        if let Some(kind) = id.strip_prefix(&format!("common/{MIDDLEWARE_PREFIX}")) {
+            if TEMPLATES.get_dir(format!("{language}/{MIDDLEWARE_PREFIX}{kind}")).is_none() {
+                continue;
+            }
             let bundle = Bundle::load(&id)?;
             anyhow::ensure!(bundle.manifest.middleware.is_some(), "bundle `{id}` has no [middleware] table");
             kinds.push((kind.to_owned(), bundle));
@@ -211,7 +216,9 @@ pub fn bundle_ids_with(choices: &Choices, middleware: &[String]) -> Vec<String> 
     for c in Ci::ALL.iter().filter(|c| choices.has_ci(**c)) {
         ids.push(format!("ci/{}", c.as_str()));
     }
-    ids.extend(middleware.iter().map(|m| format!("{lang}/{MIDDLEWARE_PREFIX}{m}")));
+    for m in middleware {
+        ids.extend([format!("common/{MIDDLEWARE_PREFIX}{m}"), format!("{lang}/{MIDDLEWARE_PREFIX}{m}")]);
+    }
     ids
 }
 
