@@ -1,7 +1,8 @@
 //! Resolves the npm lockfile for the union of every dependency any bundle can bring and stores
 //! it as `templates/<language>/lockfiles/union.json`. A project's lockfile is this union pruned
 //! to its own dependencies (`src/lockfile.rs`), so `npm ci` works without espresso touching the
-//! network. Run after changing any bundle's `[npm]` table:
+//! network. Packages already in the union keep their versions. Run after changing any bundle's
+//! `[npm]` table:
 //!
 //!     cargo run --example update_lockfiles [javascript|typescript ...]
 //!
@@ -32,13 +33,18 @@ fn resolve(language: &str) -> anyhow::Result<()> {
         work.path().join("package.json"),
         package_json::with_dependencies(&manifest.to_string(), &deps, &dev)?,
     )?;
+    let dest =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("templates").join(package_json::union_lockfile_path(language));
+    // Starting from the current union keeps every package that is already locked at its version:
+    // adding a dependency does not move the others.
+    if dest.exists() {
+        std::fs::copy(&dest, work.path().join("package-lock.json"))?;
+    }
     let status = Command::new("npm")
         .args(["install", "--package-lock-only", "--ignore-scripts", "--no-audit", "--no-fund"])
         .current_dir(work.path())
         .status()?;
     anyhow::ensure!(status.success(), "npm install failed");
-    let dest =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("templates").join(package_json::union_lockfile_path(language));
     std::fs::create_dir_all(dest.parent().unwrap())?;
     std::fs::copy(work.path().join("package-lock.json"), &dest)?;
     println!("resolved {} ({} dependencies, {} dev dependencies)", dest.display(), deps.len(), dev.len());

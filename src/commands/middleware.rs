@@ -8,7 +8,7 @@ use crate::error;
 use crate::model::options::cache_str;
 use crate::model::resource::ResourceName;
 use crate::report::Reporter;
-use crate::templates::bundle::{MIDDLEWARE_PREFIX, middleware_kinds, missing};
+use crate::templates::bundle::middleware_kinds;
 use std::path::Path;
 
 /// `espresso list middleware`: every kind in chain order; `*` marks those the project has.
@@ -17,15 +17,7 @@ pub fn list(cwd: &Path, reporter: &Reporter) -> anyhow::Result<()> {
     let project = project.as_ref().map(|(p, _)| p);
     let language = project.as_ref().map_or("javascript", |p| p.spec.choices.language);
     let mut out = String::new();
-    let kinds = middleware_kinds(language)?;
-    if kinds.is_empty() {
-        let javascript: Vec<String> = middleware_kinds("javascript")?.into_iter().map(|(k, _)| k).collect();
-        out.push_str(&format!(
-            "{language} projects have no middleware kinds yet; javascript ones have {}\n",
-            javascript.join(", ")
-        ));
-    }
-    for (kind, bundle) in kinds {
+    for (kind, bundle) in middleware_kinds(language)? {
         let has = project.as_ref().is_some_and(|p| p.spec.middleware.contains(&kind));
         let summary = bundle.manifest.middleware.as_ref().map_or("", |m| m.summary.as_str());
         out.push_str(&format!("{} {kind:<16} {summary}\n", if has { "*" } else { " " }));
@@ -42,13 +34,6 @@ pub fn change(args: MiddlewareArgs, add: bool, cwd: &Path, reporter: &Reporter) 
     let (mut project, _lock) = open(cwd, access(&args.flags), reporter)?;
     let kinds = middleware_kinds(project.spec.choices.language)?;
     let names: Vec<String> = kinds.iter().map(|(k, _)| format!("`{k}`")).collect();
-    if !kinds.iter().any(|(k, _)| *k == args.kind)
-        && middleware_kinds("javascript")?.iter().any(|(k, _)| *k == args.kind)
-    {
-        // The JavaScript set has it and this language's does not yet: the same refusal as any
-        // bundle a language lacks.
-        return Err(missing(&format!("{}/{MIDDLEWARE_PREFIX}{}", project.spec.choices.language, args.kind)));
-    }
     if !kinds.iter().any(|(k, _)| *k == args.kind) {
         return error::usage(
             format!("unknown middleware `{}`", args.kind),

@@ -144,9 +144,7 @@ pub struct Bundle {
 
 impl Bundle {
     pub fn load(id: &str) -> anyhow::Result<Self> {
-        let Some(dir) = TEMPLATES.get_dir(id) else {
-            return Err(missing(id));
-        };
+        let dir = TEMPLATES.get_dir(id).with_context(|| format!("no template bundle `{id}` is built in"))?;
         let raw = dir
             .get_file(format!("{id}/{MANIFEST}"))
             .and_then(|f| f.contents_utf8())
@@ -168,29 +166,6 @@ impl Bundle {
             None => bail!("template `{path}` is not UTF-8"),
         }
     }
-}
-
-/// Why bundle `id` cannot be loaded: a usage error when the JavaScript set has it and the
-/// project's language does not yet (TypeScript grows one bundle at a time), a bug otherwise.
-pub fn missing(id: &str) -> anyhow::Error {
-    let Some((set, bundle)) = id.split_once('/') else {
-        return anyhow::anyhow!("no template bundle `{id}` is built in");
-    };
-    if set == "javascript" || TEMPLATES.get_dir(format!("javascript/{bundle}")).is_none() {
-        return anyhow::anyhow!("no template bundle `{id}` is built in");
-    }
-    let what = match bundle {
-        "postgres" => "`--database postgres`".to_owned(),
-        "redis" => "`--cache redis`".to_owned(),
-        "resource" => "resources (`espresso add resource`)".to_owned(),
-        other => match other.strip_prefix(MIDDLEWARE_PREFIX) {
-            Some(kind) => format!("the `{kind}` middleware"),
-            None => format!("`{other}`"),
-        },
-    };
-    crate::error::UsageError::new(format!("{set} projects cannot have {what} yet"))
-        .hint("the JavaScript templates have every option: make the project with `--language javascript`")
-        .into()
 }
 
 /// The bundles a project with these choices is made of, in order (later bundles register into

@@ -382,7 +382,7 @@ fn the_cache_middleware_needs_a_redis_project() {
     in_shop(&sb, &add_args(&["-q"])).success();
     in_shop(&sb, &["add", "middleware", "cache", "-q"]).success();
     let app = fs::read_to_string(sb.path().join("shop/src/app.js")).unwrap();
-    assert!(app.contains("app.use('/api/v1', responseCache(config, dependencies.redis?.client));"));
+    assert!(app.contains("app.use('/api/v1', responseCache(config, dependencies['redis']));"));
     in_shop(&sb, &["remove", "middleware", "cache", "-q"]).success();
     in_shop(&sb, &["remove", "resource", "order-item", "-q"]).success();
     assert_eq!(tree_diff(&before, &sb.snapshot("shop")), "");

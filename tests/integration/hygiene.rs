@@ -281,9 +281,18 @@ pub(crate) fn current_union_lockfile(language: &str) -> serde_json::Value {
 
 #[test]
 fn the_union_lockfile_is_current_and_every_pruned_lockfile_matches_its_package_json() {
-    let union = current_union_lockfile("javascript");
+    every_pruned_lockfile_matches_its_package_json("javascript");
+}
 
-    let kinds: Vec<String> = middleware_kinds("javascript").unwrap().into_iter().map(|(k, _)| k).collect();
+#[test]
+fn every_pruned_typescript_lockfile_matches_its_package_json() {
+    every_pruned_lockfile_matches_its_package_json("typescript");
+}
+
+fn every_pruned_lockfile_matches_its_package_json(language: &'static str) {
+    let union = current_union_lockfile(language);
+
+    let kinds: Vec<String> = middleware_kinds(language).unwrap().into_iter().map(|(k, _)| k).collect();
     // Every kind alone and every pair of kinds, with each database and cache: the root entries
     // must match package.json. Each kind alone, none and all are also handed to npm, whose
     // `npm ls --package-lock-only` checks that the whole tree resolves.
@@ -302,7 +311,7 @@ fn the_union_lockfile_is_current_and_every_pruned_lockfile_matches_its_package_j
         (Database::None, Cache::Redis),
         (Database::Postgres, Cache::Redis),
     ] {
-        let choices = Choices { database, cache, deploy: vec![], ci: vec![], ..Choices::default() };
+        let choices = Choices { language, database, cache, deploy: vec![], ci: vec![], ..Choices::default() };
         for middleware in &sets {
             let mut spec = ProjectSpec::new(ProjectName::parse("orders").unwrap(), choices.clone());
             spec.middleware = middleware.clone();

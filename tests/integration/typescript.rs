@@ -5,7 +5,7 @@
 
 use crate::support::{Sandbox, espresso, plan, read_tree as tree};
 use espresso::model::options::Choices;
-use espresso::templates::bundle::{Bundle, TEMPLATES, all_bundle_ids};
+use espresso::templates::bundle::{Bundle, TEMPLATES, all_bundle_ids, middleware_kinds};
 use std::collections::BTreeSet;
 
 /// `espresso <args>` run in `dir`.
@@ -41,21 +41,46 @@ fn language_flag_and_its_aliases_are_recorded() {
 }
 
 #[test]
-fn what_typescript_does_not_cover_yet_is_refused_and_nothing_is_written() {
+fn every_javascript_bundle_has_a_typescript_sibling_and_both_list_the_same_middleware() {
+    let ids = all_bundle_ids();
+    for id in ids.iter().filter(|id| id.starts_with("javascript/")) {
+        let twin = id.replacen("javascript/", "typescript/", 1);
+        assert!(ids.contains(&twin), "{id} has no TypeScript sibling {twin}");
+    }
+    let kinds = |language| -> Vec<String> { middleware_kinds(language).unwrap().into_iter().map(|(k, _)| k).collect() };
+    assert_eq!(kinds("typescript"), kinds("javascript"));
+    assert_eq!(kinds("typescript").len(), 8);
+}
+
+#[test]
+fn every_middleware_kind_is_added_and_removed_exactly_in_typescript() {
     let sb = Sandbox::new();
-    sb.run(&["new", "shop", "--lang", "ts", "-q"]).success();
+    sb.run(&["new", "shop", "--lang", "ts", "--cache", "redis", "--deploy", "docker,pm2", "-q"]).success();
     let dir = sb.path().join("shop");
+    run_in(&dir, &["add", "resource", "order", "--field", "title", "-q"]).success();
     let before = tree(&dir);
-    for kind in ["compression", "tracing", "auth-jwt"] {
-        let out = run_in(&dir, &["add", "middleware", kind]).failure().code(2);
-        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
-        let says = format!("typescript projects cannot have the `{kind}` middleware yet");
-        assert!(stderr.contains(&says) && stderr.contains("--language javascript"), "{kind}: {stderr}");
-        assert_eq!(tree(&dir), before, "{kind} changed the project");
+    let kinds: Vec<String> = middleware_kinds("typescript").unwrap().into_iter().map(|(k, _)| k).collect();
+    for kind in &kinds {
+        let mut args = vec!["add", "middleware", kind.as_str(), "-q"];
+        if kind == "auth-jwt" {
+            args.extend(["--protect", "order"]);
+        }
+        run_in(&dir, &args).success();
     }
     let listed = run_in(&dir, &["list", "middleware"]).success();
     let stdout = String::from_utf8_lossy(&listed.get_output().stdout).into_owned();
-    assert!(stdout.starts_with("typescript projects have no middleware kinds yet; javascript ones have tracing,"));
+    assert_eq!(stdout.lines().filter(|l| l.starts_with('*')).count(), kinds.len(), "{stdout}");
+    let read = |file: &str| std::fs::read_to_string(dir.join(file)).unwrap();
+    let app = read("src/app.ts");
+    assert!(app.contains("app.use('/api/v1', responseCache(config, dependencies['redis']));"), "{app}");
+    assert!(read("src/routes/orders.router.ts").contains("router.use(authenticate(config));"));
+    assert!(read("package.json").contains("\"start\": \"node --import ./src/instrumentation.ts src/server.ts\""));
+    assert!(read("Dockerfile").contains("\"--import\", \"./src/instrumentation.ts\", \"src/server.ts\""));
+    assert!(read("ecosystem.config.cjs").contains("node_args: ['--import', './src/instrumentation.ts']"));
+    for kind in kinds.iter().rev() {
+        run_in(&dir, &["remove", "middleware", kind, "-q"]).success();
+    }
+    assert_eq!(tree(&dir), before, "remove did not undo the adds exactly");
 }
 
 #[test]

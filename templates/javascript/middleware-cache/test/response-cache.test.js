@@ -28,7 +28,7 @@ function api(client) {
   let calls = 0;
   const app = express();
   app.use(express.json());
-  app.use('/api/v1', responseCache({ CACHE_TTL_SECONDS: 60 }, client));
+  app.use('/api/v1', responseCache({ CACHE_TTL_SECONDS: 60 }, client && { client }));
   app.get('/api/v1/things', (_req, res) => res.json({ calls: ++calls }));
   app.post('/api/v1/things', (_req, res) => res.status(201).json({ created: true }));
   app.get('/api/v1/others', (_req, res) => res.json({ calls: ++calls }));
@@ -107,7 +107,7 @@ describe('response cache', () => {
   it('goes on without the cache when Redis does not answer within REDIS_COMMAND_TIMEOUT_MS', async () => {
     const stalled = { isReady: true, get: () => new Promise(() => {}), set: async () => {}, incr: async () => {} };
     const app = express();
-    app.use('/api/v1', responseCache({ CACHE_TTL_SECONDS: 60, REDIS_COMMAND_TIMEOUT_MS: 100 }, stalled));
+    app.use('/api/v1', responseCache({ CACHE_TTL_SECONDS: 60, REDIS_COMMAND_TIMEOUT_MS: 100 }, { client: stalled }));
     app.get('/api/v1/things', (_req, res) => res.json({ fresh: true }));
     const started = performance.now();
     const res = await request(app).get('/api/v1/things').expect(200);

@@ -51,9 +51,9 @@ describe('outbound HTTP with a circuit breaker', () => {
       await assert.rejects(client.request('items'), { code: 'dependency_unavailable' });
       assert.equal(client.state, 'open');
       mode = 'ok';
-      const before = calls;
+      const callsBefore = calls;
       await assert.rejects(client.request('items'), { status: 503 });
-      assert.equal(calls, before, 'an open circuit fails without calling');
+      assert.equal(calls, callsBefore, 'an open circuit fails without calling');
       await sleep(config.CIRCUIT_RESET_MS + 50);
       assert.equal((await client.request('items')).status, 200);
       assert.equal(client.state, 'closed');

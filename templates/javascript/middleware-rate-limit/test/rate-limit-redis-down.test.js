@@ -11,7 +11,7 @@ const config = { RATE_LIMIT_WINDOW_MS: 60000, RATE_LIMIT_MAX: 5, REDIS_COMMAND_T
 
 function app(client) {
   const api = express();
-  api.use(rateLimiter(config, client));
+  api.use(rateLimiter(config, { client }));
   api.get('/', (_req, res) => res.json({ ok: true }));
   return api;
 }

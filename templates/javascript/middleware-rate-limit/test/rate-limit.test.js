@@ -36,7 +36,7 @@ describe('rate limit in Redis (integration)', { skip: !process.env.REDIS_URL && 
       const replica = () => {
         const app = express();
         app.set('trust proxy', true);
-        app.use(rateLimiter(config, client));
+        app.use(rateLimiter(config, { client }));
         app.get('/', (_req, res) => res.json({ ok: true }));
         app.use((err, _req, res, _next) => res.status(err.status).json({ code: err.code }));
         return app;

@@ -13,7 +13,7 @@ describe('tracing', () => {
     assert.equal(await startTracing({ NODE_ENV: 'test' }), false);
   });
 
-  it('stays off when the configuration is invalid, leaving the report to server.js', async () => {
+  it('stays off when the configuration is invalid, leaving the report to the server', async () => {
     assert.equal(await startTracing({ NODE_ENV: 'test', TRACING_SAMPLE_RATIO: '2', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }), false);
   });
 

@@ -31,7 +31,8 @@ export function authenticate({ JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE, JWT_CLOCK_T
     }
     try {
       const { payload } = await jwtVerify(token, key, options);
-      req.user = { id: payload.sub, roles: Array.isArray(payload.roles) ? payload.roles : [] };
+      const roles = Array.isArray(payload.roles) ? payload.roles.filter((role) => typeof role === 'string') : [];
+      req.user = { id: payload.sub, roles };
     } catch (err) {
       res.set('WWW-Authenticate', 'Bearer error="invalid_token"');
       throw new HttpError(401, 'invalid_token', 'The Bearer token is invalid or has expired.', { cause: err });

@@ -22,9 +22,10 @@ const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
  * were no cache.
  *
  * @param {{ CACHE_TTL_SECONDS: number, REDIS_COMMAND_TIMEOUT_MS?: number }} config
- * @param {import('redis').RedisClientType | undefined} client node-redis client (undefined: no cache)
+ * @param {{ client?: import('redis').RedisClientType } | undefined} redis the Redis dependency (undefined: no cache)
  */
-export function responseCache({ CACHE_TTL_SECONDS: ttl, REDIS_COMMAND_TIMEOUT_MS: timeoutMs = 250 }, client) {
+export function responseCache({ CACHE_TTL_SECONDS: ttl, REDIS_COMMAND_TIMEOUT_MS: timeoutMs = 250 }, redis) {
+  const client = redis?.client;
   const usable = () => client?.isReady;
   // A lookup that outlives the deadline is abandoned: the request goes on without the cache.
   const within = (command) => abortable(command, AbortSignal.timeout(timeoutMs));

@@ -13,9 +13,10 @@ import { RedisStore } from './rate-limit-store.js';
  * fails, requests are let through (`passOnStoreError`) rather than refused.
  *
  * @param {{ RATE_LIMIT_WINDOW_MS: number, RATE_LIMIT_MAX: number, REDIS_COMMAND_TIMEOUT_MS?: number }} config
- * @param {import('redis').RedisClientType} [client] node-redis client of the project's Redis
+ * @param {{ client?: import('redis').RedisClientType }} [redis] the project's Redis dependency, if it has one
  */
-export function rateLimiter({ RATE_LIMIT_WINDOW_MS: windowMs, RATE_LIMIT_MAX: limit, REDIS_COMMAND_TIMEOUT_MS: timeoutMs }, client) {
+export function rateLimiter({ RATE_LIMIT_WINDOW_MS: windowMs, RATE_LIMIT_MAX: limit, REDIS_COMMAND_TIMEOUT_MS: timeoutMs }, redis) {
+  const client = redis?.client;
   return rateLimit({
     windowMs,
     limit,
