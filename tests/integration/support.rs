@@ -127,8 +127,9 @@ pub fn variants() -> Vec<Variant> {
             args: &["--deploy", "none", "--ci", "none"],
             choices: choices(Database::None, Cache::None, &[], &[], NodeVersion::V24),
         },
-        // TypeScript so far covers everything but middleware: both backing services, every
-        // deployment target and pipeline, on the Node line the others use least.
+        // TypeScript, pairwise with the JavaScript set: both backing services, every deployment
+        // target and pipeline on Node 26; then the memory store, Docker with Kubernetes and GitLab
+        // on Node 24. The middleware kinds are split between the two (see e2e.rs).
         Variant {
             name: "typescript-postgres-redis-node26",
             args: &[
@@ -148,6 +149,20 @@ pub fn variants() -> Vec<Variant> {
             choices: Choices {
                 language: "typescript",
                 ..choices(Postgres, Redis, &Deploy::ALL, &Ci::ALL, NodeVersion::V26)
+            },
+        },
+        Variant {
+            name: "typescript-docker-gitlab",
+            args: &["--language", "typescript", "--deploy", "docker,kubernetes", "--ci", "gitlab"],
+            choices: Choices {
+                language: "typescript",
+                ..choices(
+                    Database::None,
+                    Cache::None,
+                    &[Deploy::Docker, Deploy::Kubernetes],
+                    &[Ci::Gitlab],
+                    NodeVersion::V24,
+                )
             },
         },
     ]
