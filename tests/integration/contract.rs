@@ -20,7 +20,7 @@ const MAX_EXAMPLES: &str = "40";
 const SEED: &str = "20261201";
 
 /// The service, started with `node <package.json main>` (`src/server.js` or `src/server.ts`); stopped with SIGTERM on drop.
-struct Service(Child);
+pub struct Service(pub Child);
 
 impl Drop for Service {
     fn drop(&mut self) {
@@ -45,7 +45,7 @@ fn get(port: u16, path: &str) -> Result<String, String> {
     }
 }
 
-fn output(cmd: &mut Command) -> Result<(bool, String), String> {
+pub fn output(cmd: &mut Command) -> Result<(bool, String), String> {
     let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
     Ok((
         out.status.success(),
@@ -53,14 +53,15 @@ fn output(cmd: &mut Command) -> Result<(bool, String), String> {
     ))
 }
 
-/// `Authorization` for a project with `auth-jwt`: an HS256 token with the writer role, minted by
-/// node:crypto with the secret the service was started with.
-pub fn bearer_token(node: &Path, secret: &str) -> Result<String, String> {
+/// `Authorization` for a project with `auth-jwt`: an HS256 token for `roles`, valid for an hour,
+/// minted by node:crypto with the secret the service was started with.
+pub fn bearer_token(node: &Path, secret: &str, roles: &[&str]) -> Result<String, String> {
     let script = "const { createHmac } = require('node:crypto');\
         const part = (v) => Buffer.from(JSON.stringify(v)).toString('base64url');\
-        const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub: 'fuzzer', roles: ['writer'], exp: Math.floor(Date.now() / 1000) + 3600 })}`;\
+        const roles = process.argv[2] ? process.argv[2].split(',') : [];\
+        const unsigned = `${part({ alg: 'HS256', typ: 'JWT' })}.${part({ sub: 'client', roles, exp: Math.floor(Date.now() / 1000) + 3600 })}`;\
         console.log(`${unsigned}.${createHmac('sha256', process.argv[1]).update(unsigned).digest('base64url')}`);";
-    let (ok, text) = output(Command::new(node).args(["-e", script, secret]))?;
+    let (ok, text) = output(Command::new(node).args(["-e", script, secret, &roles.join(",")]))?;
     if ok { Ok(text.trim().to_owned()) } else { Err(text) }
 }
 

@@ -370,7 +370,7 @@ fn check_targets(
 }
 
 /// The node binaries of a Node line the harness installed.
-fn node_bin(node: &str) -> PathBuf {
+pub fn node_bin(node: &str) -> PathBuf {
     validate_home().join("node").join(node).join("bin")
 }
 
@@ -394,7 +394,10 @@ fn contract_check(
     }
     if jwt {
         let secret = env.iter().find(|(k, _)| k == "JWT_SECRET").map(|(_, v)| v.as_str()).unwrap_or_default();
-        headers.push(format!("Authorization: Bearer {}", crate::contract::bearer_token(&bin.join("node"), secret)?));
+        headers.push(format!(
+            "Authorization: Bearer {}",
+            crate::contract::bearer_token(&bin.join("node"), secret, &["writer"])?
+        ));
     }
     crate::contract::check_contract(project, &tools, &bin, env, &headers)
 }
