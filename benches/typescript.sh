@@ -34,47 +34,10 @@ if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
   server_cpu=(taskset -c 0) client_cpu=(taskset -c 1)
 fi
 
-# Milliseconds from spawn to the first 200 on /live, measured by node itself (no shell between),
-# polling from the other CPU than the server's.
-cat > "$work/first-200.mjs" <<'JS'
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-const [dir, cache, ...command] = process.argv.slice(2);
-// A port the system has just handed out, so no earlier run or other process holds it.
-const port = await new Promise((resolve) => {
-  const probe = createServer().listen(0, '127.0.0.1', () => {
-    const { port: free } = probe.address();
-    probe.close(() => resolve(String(free)));
-  });
-});
-const entry = command.at(-1);
-const env = { PATH: process.env.PATH, PORT: port, NODE_ENV: 'production', LOG_LEVEL: 'warn' };
-if (cache) env.NODE_COMPILE_CACHE = cache;
-const started = performance.now();
-const child = spawn(command[0], command.slice(1), { cwd: dir, env, stdio: 'ignore' });
-child.once('exit', (code) => {
-  console.error(`${entry} in ${dir} exited with status ${code} before it answered`);
-  process.exit(1);
-});
-for (;;) {
-  if (performance.now() - started > 10000) {
-    console.error(`${entry} in ${dir} did not answer within 10 s`);
-    process.exit(1);
-  }
-  const ok = await fetch(`http://127.0.0.1:${port}/live`).then((r) => r.ok, () => false);
-  if (ok) break;
-  await new Promise((resolve) => setTimeout(resolve, 2));
-}
-console.log((performance.now() - started).toFixed(1));
-child.removeAllListeners('exit');
-child.kill('SIGTERM');
-await new Promise((resolve) => child.once('exit', resolve));
-JS
-
 median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 first_200() { # variant -> milliseconds
-  local poll=("${client_cpu[@]}" "$node" "$work/first-200.mjs")
+  local poll=("${client_cpu[@]}" "$node" benches/first-200.mjs)
   case $1 in
     js) "${poll[@]}" "$work/javascript" "" "${server_cpu[@]}" "$node" src/server.js ;;
     ts-cold) "${poll[@]}" "$work/typescript" "" "${server_cpu[@]}" "$node" src/server.ts ;;

@@ -207,9 +207,9 @@ fn espresso_in(dir: &Path, args: &[&str]) {
 /// The checks that apply to a variant: a check with nothing to look at would be a SKIP.
 fn checks_for(args: &[&str]) -> &'static str {
     match args {
-        [] | ["--database", ..] | ["--cache", ..] | ["--language", ..] => {
-            "dockerfile,k8s,workflows,compose,schemas,node"
-        }
+        ["--language", _, rest @ ..] => checks_for(rest),
+        [] | ["--database", ..] | ["--cache", ..] => "dockerfile,k8s,workflows,compose,schemas,node",
+        ["--deploy", "docker,kubernetes", ..] => "dockerfile,k8s,workflows,schemas,node",
         ["--deploy", "docker", ..] => "dockerfile,workflows,schemas,node",
         ["--deploy", "kubernetes", ..] => "k8s,workflows,schemas,node",
         ["--deploy", "none", ..] => "schemas,node",
@@ -459,10 +459,10 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
             "redis" => &["compression", "rate-limit"],
             "postgres" => &["auth-jwt"],
             "docker-gitlab-node26" => &["circuit-breaker", "request-timeout"],
-            // Every kind in TypeScript too: those that use Redis or a token where the project has
-            // PostgreSQL and Redis, the others in memory.
-            "typescript-postgres-redis-node26" => &["request-timeout", "rate-limit", "auth-jwt", "cache", "tracing"],
-            "typescript-docker-gitlab" => &["request-timeout", "compression", "api-key", "circuit-breaker"],
+            // Every kind in TypeScript too: those that use Redis where the project has it, and
+            // each authentication with the other store than in JavaScript.
+            "typescript-postgres-redis-node26" => &["request-timeout", "rate-limit", "api-key", "cache", "tracing"],
+            "typescript-docker-gitlab" => &["request-timeout", "compression", "auth-jwt", "circuit-breaker"],
             _ => &[],
         };
         for kind in middleware {

@@ -10,16 +10,19 @@ const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, 
 addFormats(ajv);
 
 /**
- * Compiles a JSON Schema into a function that returns a validated copy of its input (with
+ * Turns a JSON Schema into a function that returns a validated copy of its input (with
  * defaults applied) or throws a 400 problem listing every error. The request body itself is
- * left untouched.
+ * left untouched. The schema is compiled on the first call, not at import: compiling every
+ * resource's schemas would otherwise be most of the service's start-up (the resource's tests
+ * call each validator, so a schema ajv refuses fails `npm test`).
  *
  * @param {object} schema
  * @returns {(value: unknown) => any}
  */
 export function validator(schema) {
-  const validate = ajv.compile(schema);
+  let validate;
   return (value) => {
+    validate ??= ajv.compile(schema);
     const copy = structuredClone(value ?? {});
     if (!validate(copy)) {
       throw badRequest('The request body is invalid.', validate.errors.map(describe));

@@ -36,7 +36,8 @@ function compile(extraRequired: string[]) {
   return ajv.compile<Config>({ ...schema, required: [...(schema.required ?? []), ...extraRequired] });
 }
 
-const validators = { default: compile([]), production: compile(requiredInProduction) };
+/** One validator per mode, compiled when a configuration is first loaded in it: a process needs one. */
+const validators: { default?: ReturnType<typeof compile>; production?: ReturnType<typeof compile> } = {};
 
 /** Thrown when the environment does not satisfy the schema; the message lists every problem. */
 export class ConfigError extends Error {
@@ -70,7 +71,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     }
   }
   const production = (values['NODE_ENV'] ?? schema.properties['NODE_ENV']!.default) === 'production';
-  const validate = production ? validators.production : validators.default;
+  const validate = production
+    ? (validators.production ??= compile(requiredInProduction))
+    : (validators.default ??= compile([]));
   if (!validate(values)) {
     throw new ConfigError(validate.errors!.map(describe));
   }

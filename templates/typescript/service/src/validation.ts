@@ -1,5 +1,5 @@
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { AnySchema, ErrorObject } from 'ajv/dist/2020.js';
+import type { AnySchema, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { badRequest } from './errors.ts';
 import type { FieldError } from './errors.ts';
@@ -13,15 +13,18 @@ const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, 
 addFormats.default(ajv);
 
 /**
- * Compiles a JSON Schema into a function that returns a validated copy of its input (with
+ * Turns a JSON Schema into a function that returns a validated copy of its input (with
  * defaults applied) or throws a 400 problem listing every error. The request body itself is
  * left untouched. What it returns has the type the schema describes: the schema is the one
- * source of both the check and the type.
+ * source of both the check and the type. The schema is compiled on the first call, not at
+ * import: compiling every resource's schemas would otherwise be most of the service's start-up
+ * (the resource's tests call each validator, so a schema ajv refuses fails `npm test`).
  */
 export function validator<const S extends JSONSchema>(schema: S): (value: unknown) => FromSchema<S>;
 export function validator(schema: JSONSchema): (value: unknown) => unknown {
-  const validate = ajv.compile(schema as AnySchema);
+  let validate: ValidateFunction | undefined;
   return (value) => {
+    validate ??= ajv.compile(schema as AnySchema);
     const copy = structuredClone(value ?? {});
     if (!validate(copy)) {
       throw badRequest('The request body is invalid.', validate.errors!.map(describe));
