@@ -3,8 +3,9 @@
 # 200, for
 #   express-generator   `npx express-generator --no-view` (Express 4), answering GET /
 #   js, js-20           the JavaScript service, fresh and with 20 resources, answering /live
-#   ts, ts-20           the TypeScript service, likewise, with the compile cache warmed as the
-#                       image warms it
+#   js-cached, ...      the same with Node's compile cache warmed as the image warms it
+#   ts, ts-20           the TypeScript service, likewise, with the compile cache warmed (as in
+#                       the image; typescript.sh measures it cold)
 # and, for the services with 20 resources, the first 200 from a resource's list (the first
 # request that validates: schemas are compiled on first use).
 #
@@ -35,6 +36,7 @@ for lang in javascript typescript; do
   done
 done
 for size in 0 20; do
+  (cd "$work/javascript-$size" && NODE_COMPILE_CACHE="$work/js-cache-$size" "$node" src/server.js --warm-compile-cache)
   (cd "$work/typescript-$size" && NODE_COMPILE_CACHE="$work/cache-$size" "$node" src/server.ts --warm-compile-cache)
 done
 
@@ -51,13 +53,15 @@ first_200() { # variant -> milliseconds
     js) "${poll[@]}" "$work/javascript-0" "" "${server_cpu[@]}" "$node" src/server.js ;;
     js-20) "${poll[@]}" "$work/javascript-20" "" "${server_cpu[@]}" "$node" src/server.js ;;
     js-20-api) PROBE_PATH=/api/v1/thing7s "${poll[@]}" "$work/javascript-20" "" "${server_cpu[@]}" "$node" src/server.js ;;
+    js-cached) "${poll[@]}" "$work/javascript-0" "$work/js-cache-0" "${server_cpu[@]}" "$node" src/server.js ;;
+    js-20-cached) "${poll[@]}" "$work/javascript-20" "$work/js-cache-20" "${server_cpu[@]}" "$node" src/server.js ;;
     ts) "${poll[@]}" "$work/typescript-0" "$work/cache-0" "${server_cpu[@]}" "$node" src/server.ts ;;
     ts-20) "${poll[@]}" "$work/typescript-20" "$work/cache-20" "${server_cpu[@]}" "$node" src/server.ts ;;
     ts-20-api) PROBE_PATH=/api/v1/thing7s "${poll[@]}" "$work/typescript-20" "$work/cache-20" "${server_cpu[@]}" "$node" src/server.ts ;;
   esac
 }
 
-variants=(express-generator js js-20 js-20-api ts ts-20 ts-20-api)
+variants=(express-generator js js-20 js-20-api js-cached js-20-cached ts ts-20 ts-20-api)
 declare -A runs
 order=("${variants[@]}")
 for i in $(seq "$starts"); do

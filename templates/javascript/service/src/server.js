@@ -1,5 +1,6 @@
 import cluster from 'node:cluster';
 import { createServer } from 'node:http';
+import { flushCompileCache } from 'node:module';
 import { createApp } from './app.js';
 import { loadConfigOrExit } from './config.js';
 import { trackConnections } from './connections.js';
@@ -114,4 +115,10 @@ function leaveCluster(worker) {
   });
 }
 
+// The image build runs `node src/server.js --warm-compile-cache` as the runtime user: every module is
+// loaded and its compiled code kept in NODE_COMPILE_CACHE, so a container skips compiling them.
+if (process.argv.includes('--warm-compile-cache')) {
+  flushCompileCache();
+  process.exit(0);
+}
 await main();
