@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
+import { compileCheck } from './config-check.js';
 
 /**
  * config.schema.json is the one description of every environment variable; espresso renders
@@ -12,15 +11,7 @@ export const schema = JSON.parse(readFileSync(new URL('../config.schema.json', i
 const names = Object.keys(schema.properties);
 const requiredInProduction = names.filter((name) => schema.properties[name]['x-required-in-production']);
 
-function compile(extraRequired) {
-  const ajv = new Ajv2020({ allErrors: true, coerceTypes: true, useDefaults: true, strict: true });
-  addFormats(ajv);
-  ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
-  ajv.addKeyword({ keyword: 'x-required-in-production', schemaType: 'boolean' });
-  return ajv.compile({ ...schema, required: [...(schema.required ?? []), ...extraRequired] });
-}
-
-/** One validator per mode, compiled when a configuration is first loaded in it: a process needs one. */
+/** One check per mode, made when a configuration is first loaded in it: a process needs one. */
 const validators = {};
 
 /** Thrown when the environment does not satisfy the schema; the message lists every problem. */
@@ -56,8 +47,8 @@ export function loadConfig(env) {
   }
   const production = (values.NODE_ENV ?? schema.properties.NODE_ENV.default) === 'production';
   const validate = production
-    ? (validators.production ??= compile(requiredInProduction))
-    : (validators.default ??= compile([]));
+    ? (validators.production ??= compileCheck(schema, requiredInProduction))
+    : (validators.default ??= compileCheck(schema, []));
   if (!validate(values)) {
     throw new ConfigError(validate.errors.map(describe));
   }

@@ -1,13 +1,24 @@
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
+import { createRequire } from 'node:module';
 import { badRequest } from './errors.js';
 
-// ownProperties: a body is only what the client sent; `constructor` or `toString` inherited from
-// Object.prototype must not count as a field that is present.
-// allowUnionTypes: a json field is any of several types (`type` as a list), which strict mode
-// otherwise refuses.
-const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, useDefaults: true, ownProperties: true });
-addFormats(ajv);
+let ajv;
+
+/**
+ * The one ajv instance, made (and ajv loaded) when the first schema is compiled, which keeps it
+ * off the start-up path. ownProperties: a body is only what the client sent; `constructor` or
+ * `toString` inherited from Object.prototype must not count as a field that is present.
+ * allowUnionTypes: a json field is any of several types (`type` as a list), which strict mode
+ * otherwise refuses.
+ */
+function instance() {
+  if (!ajv) {
+    const require = createRequire(import.meta.url);
+    const { Ajv2020 } = require('ajv/dist/2020.js');
+    ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, useDefaults: true, ownProperties: true });
+    require('ajv-formats')(ajv);
+  }
+  return ajv;
+}
 
 /**
  * Turns a JSON Schema into a function that returns a validated copy of its input (with
@@ -22,7 +33,7 @@ addFormats(ajv);
 export function validator(schema) {
   let validate;
   return (value) => {
-    validate ??= ajv.compile(schema);
+    validate ??= instance().compile(schema);
     const copy = structuredClone(value ?? {});
     if (!validate(copy)) {
       throw badRequest('The request body is invalid.', validate.errors.map(describe));

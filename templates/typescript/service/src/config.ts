@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ErrorObject } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
+import { compileCheck } from './config-check.ts';
+import type { Check, ConfigSchema } from './config-check.ts';
 import type { FromSchema } from 'json-schema-to-ts';
 import type configSchema from '../config.schema.json';
 
@@ -17,27 +17,20 @@ interface PropertySchema {
   default?: unknown;
   'x-secret'?: boolean;
   'x-required-in-production'?: boolean;
+  [keyword: string]: unknown;
 }
 
 /**
  * config.schema.json is the one description of every environment variable; espresso renders
  * .env.example and the deployment files from the same document.
  */
-export const schema = JSON.parse(readFileSync(new URL('../config.schema.json', import.meta.url), 'utf8')) as { properties: Record<string, PropertySchema>; required?: string[] };
+export const schema = JSON.parse(readFileSync(new URL('../config.schema.json', import.meta.url), 'utf8')) as ConfigSchema & { properties: Record<string, PropertySchema> };
 
 const names = Object.keys(schema.properties);
 const requiredInProduction = names.filter((name) => schema.properties[name]!['x-required-in-production']);
 
-function compile(extraRequired: string[]) {
-  const ajv = new Ajv2020({ allErrors: true, coerceTypes: true, useDefaults: true, strict: true });
-  addFormats.default(ajv);
-  ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
-  ajv.addKeyword({ keyword: 'x-required-in-production', schemaType: 'boolean' });
-  return ajv.compile<Config>({ ...schema, required: [...(schema.required ?? []), ...extraRequired] });
-}
-
-/** One validator per mode, compiled when a configuration is first loaded in it: a process needs one. */
-const validators: { default?: ReturnType<typeof compile>; production?: ReturnType<typeof compile> } = {};
+/** One check per mode, made when a configuration is first loaded in it: a process needs one. */
+const validators: { default?: Check; production?: Check } = {};
 
 /** Thrown when the environment does not satisfy the schema; the message lists every problem. */
 export class ConfigError extends Error {
@@ -72,12 +65,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const production = (values['NODE_ENV'] ?? schema.properties['NODE_ENV']!.default) === 'production';
   const validate = production
-    ? (validators.production ??= compile(requiredInProduction))
-    : (validators.default ??= compile([]));
+    ? (validators.production ??= compileCheck(schema, requiredInProduction))
+    : (validators.default ??= compileCheck(schema, []));
   if (!validate(values)) {
     throw new ConfigError(validate.errors!.map(describe));
   }
-  return Object.freeze(values);
+  // The check converted each value to its declared type and filled the defaults: a Config now.
+  return Object.freeze(values) as unknown as Config;
 }
 
 /**

@@ -1,16 +1,27 @@
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { AnySchema, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
+import { createRequire } from 'node:module';
+import type { Ajv2020, AnySchema, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { badRequest } from './errors.ts';
 import type { FieldError } from './errors.ts';
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 
-// ownProperties: a body is only what the client sent; `constructor` or `toString` inherited from
-// Object.prototype must not count as a field that is present.
-// allowUnionTypes: a json field is any of several types (`type` as a list), which strict mode
-// otherwise refuses.
-const ajv = new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, useDefaults: true, ownProperties: true });
-addFormats.default(ajv);
+let ajv: Ajv2020 | undefined;
+
+/**
+ * The one ajv instance, made (and ajv loaded) when the first schema is compiled, which keeps it
+ * off the start-up path. ownProperties: a body is only what the client sent; `constructor` or
+ * `toString` inherited from Object.prototype must not count as a field that is present.
+ * allowUnionTypes: a json field is any of several types (`type` as a list), which strict mode
+ * otherwise refuses.
+ */
+function instance(): Ajv2020 {
+  if (!ajv) {
+    const require = createRequire(import.meta.url);
+    const ajvModule = require('ajv/dist/2020.js') as { Ajv2020: typeof Ajv2020 };
+    ajv = new ajvModule.Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true, useDefaults: true, ownProperties: true });
+    (require('ajv-formats') as (instance: Ajv2020) => void)(ajv);
+  }
+  return ajv;
+}
 
 /**
  * Turns a JSON Schema into a function that returns a validated copy of its input (with
@@ -24,7 +35,7 @@ export function validator<const S extends JSONSchema>(schema: S): (value: unknow
 export function validator(schema: JSONSchema): (value: unknown) => unknown {
   let validate: ValidateFunction | undefined;
   return (value) => {
-    validate ??= ajv.compile(schema as AnySchema);
+    validate ??= instance().compile(schema as AnySchema);
     const copy = structuredClone(value ?? {});
     if (!validate(copy)) {
       throw badRequest('The request body is invalid.', validate.errors!.map(describe));
