@@ -20,7 +20,7 @@ const MAX_EXAMPLES: &str = "40";
 const SEED: &str = "20261201";
 
 /// The service, started with `node <package.json main>` (`src/server.js` or `src/server.ts`); stopped with SIGTERM on drop.
-pub struct Service(pub Child);
+pub struct Service(Child);
 
 impl Drop for Service {
     fn drop(&mut self) {
@@ -81,7 +81,36 @@ pub fn check_contract(
     if !ok {
         return Err(text);
     }
-    let project = copy.as_path();
+    let env: Vec<(String, String)> = [
+        ("NODE_ENV".to_owned(), "production".to_owned()),
+        ("LOG_LEVEL".to_owned(), "warn".to_owned()),
+        // The fuzzer is one client sending a thousand requests: its budget must not end the run.
+        ("RATE_LIMIT_MAX".to_owned(), "1000000".to_owned()),
+    ]
+    .into_iter()
+    .chain(env.iter().cloned())
+    .collect();
+    let (_service, port) = start_service(&copy, node_bin, &env, &scratch.path().join("service.log"))?;
+    let document = get(port, "/openapi.json")?;
+    let file = scratch.path().join("openapi.json");
+    std::fs::write(&file, &document).map_err(|e| e.to_string())?;
+
+    let spectral = lint_spectral(tools, &file, scratch.path())?;
+    let redocly = lint_redocly(tools, &file, node_bin)?;
+    let fuzz = fuzz(tools, port, headers, scratch.path())?;
+    Ok(format!("spectral:oas {spectral}; redocly recommended {redocly}; schemathesis {fuzz}"))
+}
+
+/// Installs `project`'s production dependencies, as the image has them, applies its migrations
+/// when it has any, and starts it with `node <package.json main>` on a free loopback port with
+/// `env` (later entries win); returns once `/live` answers 200. The service logs to `log` and
+/// stops with SIGTERM when the returned guard is dropped.
+pub fn start_service(
+    project: &Path,
+    node_bin: &Path,
+    env: &[(String, String)],
+    log: &Path,
+) -> Result<(Service, u16), String> {
     let path = std::env::join_paths(
         std::iter::once(node_bin.to_path_buf())
             .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
@@ -98,10 +127,7 @@ pub fn check_contract(
     }
     if std::fs::read_to_string(project.join("package.json")).is_ok_and(|p| p.contains("\"migrate\":")) {
         let mut migrate = Command::new("npm");
-        migrate.args(["run", "-s", "migrate"]).current_dir(project).env("PATH", &path);
-        env.iter().for_each(|(k, v)| {
-            migrate.env(k, v);
-        });
+        migrate.args(["run", "-s", "migrate"]).current_dir(project).env("PATH", &path).envs(env.iter().cloned());
         let (ok, text) = output(&mut migrate)?;
         if !ok {
             return Err(format!("npm run migrate failed:\n{text}"));
@@ -112,40 +138,26 @@ pub fn check_contract(
             .map_err(|e| format!("package.json: {e}"))?;
     let entry = manifest["main"].as_str().ok_or("package.json names no main module")?.to_owned();
     let port = crate::support::free_port();
-    let log = std::fs::File::create(scratch.path().join("service.log")).map_err(|e| e.to_string())?;
+    let file = std::fs::File::create(log).map_err(|e| e.to_string())?;
     let mut start = Command::new(node_bin.join("node"));
     start
         .arg(&entry)
         .current_dir(project)
         .env("PORT", port.to_string())
-        .env("NODE_ENV", "production")
-        .env("LOG_LEVEL", "warn")
-        // The fuzzer is one client sending a thousand requests: its budget must not end the run.
-        .env("RATE_LIMIT_MAX", "1000000")
-        .stdout(log.try_clone().map_err(|e| e.to_string())?)
-        .stderr(log);
-    for (k, v) in env {
-        start.env(k, v);
-    }
-    let _service = Service(start.spawn().map_err(|e| format!("node {entry}: {e}"))?);
+        .env("HOST", "127.0.0.1")
+        .envs(env.iter().cloned())
+        .stdout(file.try_clone().map_err(|e| e.to_string())?)
+        .stderr(file);
+    let service = Service(start.spawn().map_err(|e| format!("node {entry}: {e}"))?);
     let started = Instant::now();
-    let document = loop {
-        match get(port, "/openapi.json") {
-            Ok(body) => break body,
-            Err(_) if started.elapsed() < Duration::from_secs(30) => std::thread::sleep(Duration::from_millis(100)),
-            Err(e) => {
-                let log = std::fs::read_to_string(scratch.path().join("service.log")).unwrap_or_default();
-                return Err(format!("the service did not serve its document: {e}\n{log}"));
-            }
+    while crate::support::http_get(port, "/live").map(|(status, _)| status) != Ok(200) {
+        if started.elapsed() > Duration::from_secs(30) {
+            let log = std::fs::read_to_string(log).unwrap_or_default();
+            return Err(format!("the service did not answer /live within 30 s:\n{log}"));
         }
-    };
-    let file = scratch.path().join("openapi.json");
-    std::fs::write(&file, &document).map_err(|e| e.to_string())?;
-
-    let spectral = lint_spectral(tools, &file, scratch.path())?;
-    let redocly = lint_redocly(tools, &file, node_bin)?;
-    let fuzz = fuzz(tools, port, headers, scratch.path())?;
-    Ok(format!("spectral:oas {spectral}; redocly recommended {redocly}; schemathesis {fuzz}"))
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok((service, port))
 }
 
 fn lint_spectral(tools: &Tools, file: &Path, scratch: &Path) -> Result<String, String> {

@@ -4,14 +4,13 @@
 //! case's expectations, and the two services must answer alike: status, headers (but the ones
 //! that differ per request) and body, with ids and timestamps numbered in order of appearance.
 
-use crate::contract::{Service, bearer_token, output};
-use crate::support::{Sandbox, free_port, missing, tell};
+use crate::contract::{bearer_token, start_service};
+use crate::support::{Sandbox, missing, tell};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -57,7 +56,7 @@ struct Repeat {
     times: usize,
 }
 
-#[derive(Deserialize, Default, Clone, Copy)]
+#[derive(Deserialize, Default, Clone, Copy, PartialEq)]
 #[serde(rename_all = "lowercase")]
 enum Auth {
     #[default]
@@ -162,46 +161,9 @@ fn run_contract(sb: &Sandbox, language: &str, contract: &Contract, node_bin: &Pa
             return Err(format!("espresso {command:?}: {}", String::from_utf8_lossy(&out.stderr)));
         }
     }
-    let path = std::env::join_paths(
-        std::iter::once(node_bin.to_path_buf())
-            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
-    )
-    .map_err(|e| e.to_string())?;
-    let (ok, text) = output(
-        Command::new("npm")
-            .args(["ci", "--omit=dev", "--no-audit", "--no-fund", "--prefer-offline"])
-            .current_dir(&project)
-            .env("PATH", &path),
-    )?;
-    if !ok {
-        return Err(format!("npm ci failed:\n{text}"));
-    }
-    let manifest: Value = serde_json::from_str(&std::fs::read_to_string(project.join("package.json")).unwrap())
-        .map_err(|e| e.to_string())?;
-    let entry = manifest["main"].as_str().ok_or("package.json names no main module")?;
-    let port = free_port();
+    let env: Vec<(String, String)> = contract.spec.env.clone().into_iter().collect();
     let log_path = project.join("service.log");
-    let log = std::fs::File::create(&log_path).map_err(|e| e.to_string())?;
-    let mut start = Command::new(node_bin.join("node"));
-    start
-        .arg(entry)
-        .current_dir(&project)
-        .env("PORT", port.to_string())
-        .env("HOST", "127.0.0.1")
-        .envs(&contract.spec.env)
-        .stdout(log.try_clone().map_err(|e| e.to_string())?)
-        .stderr(log);
-    let _service = Service(start.spawn().map_err(|e| format!("node {entry}: {e}"))?);
-    let started = Instant::now();
-    while crate::support::http_get(port, "/live").map(|(s, _)| s) != Ok(200) {
-        if started.elapsed() > Duration::from_secs(30) {
-            return Err(format!(
-                "the service did not start:\n{}",
-                std::fs::read_to_string(&log_path).unwrap_or_default()
-            ));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let (_service, port) = start_service(&project, node_bin, &env, &log_path)?;
 
     let secret = &contract.spec.env["JWT_SECRET"];
     let tokens = [
