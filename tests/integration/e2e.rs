@@ -581,20 +581,22 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
                 )
                 .collect();
         let node = if v.args.contains(&"26") { "26" } else { "24" };
-        if with_resources {
+        // The served API is fuzzed wherever it differs: by language, store, authentication and
+        // the middleware that answer requests. docker-gitlab-node26's is bare's (JavaScript,
+        // memory, no authentication; request-timeout and circuit-breaker add no operation), and
+        // Node 26 is fuzzed with TypeScript, so it is left out to keep CI within its budget.
+        if with_resources && v.name != "docker-gitlab-node26" {
             match contract_check(&sb.path().join(&project), node, &env, protected, jwt) {
                 Ok(summary) => tell(&format!("{:<24} contract: {summary}", v.name)),
                 Err(e) => failures.push(format!("{} (contract): {e}", v.name)),
             }
         }
-        // The image of each Node line and each backing-service set, pairwise: the default (Node 24,
-        // memory, tracing), PostgreSQL with Redis (migrations, cache, rate limit) and Node 26. The
-        // other two Dockerfiles equal one of these but for the Node line or tracing's `--import`.
-        // TypeScript's image differs by its warmed compile cache, so one is built too.
-        let build_image = matches!(
-            v.name,
-            "default" | "postgres-redis-both-ci" | "docker-gitlab-node26" | "typescript-postgres-redis-node26"
-        );
+        // The image of each language, Node line and backing-service set, pairwise: JavaScript on
+        // Node 24 in memory with tracing (default), JavaScript on Node 26 without (node26), and
+        // TypeScript on Node 26 with PostgreSQL, migrations, Redis and tracing. The Dockerfile is
+        // one template, read by language only for the module extension, so JavaScript with
+        // PostgreSQL builds what those three do between them.
+        let build_image = matches!(v.name, "default" | "docker-gitlab-node26" | "typescript-postgres-redis-node26");
         if let Some(podman) =
             podman.as_ref().filter(|_| build_image && sb.path().join(&project).join("Dockerfile").is_file())
         {
