@@ -200,7 +200,8 @@ const RESOURCES: &[&[&str]] = &[
 ];
 
 #[track_caller]
-fn espresso_in(dir: &Path, args: &[&str]) {
+/// `espresso <args> -q` in `dir`, which must succeed.
+pub fn espresso_in(dir: &Path, args: &[&str]) {
     crate::support::espresso().current_dir(dir).args(args).arg("-q").assert().success();
 }
 

@@ -154,12 +154,7 @@ fn run_contract(sb: &Sandbox, language: &str, contract: &Contract, node_bin: &Pa
     sb.run(&args).success();
     let project = sb.path().join(&name);
     for command in &contract.spec.commands {
-        let mut cmd = crate::support::espresso();
-        cmd.args(command).arg("-q").current_dir(&project);
-        let out = cmd.output().map_err(|e| e.to_string())?;
-        if !out.status.success() {
-            return Err(format!("espresso {command:?}: {}", String::from_utf8_lossy(&out.stderr)));
-        }
+        crate::e2e::espresso_in(&project, &command.iter().map(String::as_str).collect::<Vec<_>>());
     }
     let env: Vec<(String, String)> = contract.spec.env.clone().into_iter().collect();
     let log_path = project.join("service.log");
