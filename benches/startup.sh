@@ -2,10 +2,13 @@
 # Start-up against express-generator's app, in one run: time from spawning `node` to the first
 # 200, for
 #   express-generator   `npx express-generator --no-view` (Express 4), answering GET /
-#   js, js-20           the JavaScript service, fresh and with 20 resources, answering /live
-#   js-cached, ...      the same with Node's compile cache warmed as the image warms it
-#   ts, ts-20           the TypeScript service, likewise, with the compile cache warmed (as in
-#                       the image; typescript.sh measures it cold)
+#   js, js-20           the JavaScript service from its sources (`npm start`), fresh and with 20
+#                       resources, answering /live
+#   js-image, ...       the same as its image runs it: the bundle `npm run build` writes
+#                       (scripts/build.mjs), with Node's compile cache warmed as the image warms it
+#   ts, ts-20           the TypeScript service from its sources, with the compile cache warmed
+#                       (typescript.sh measures it cold)
+#   ts-image, ...       the TypeScript service as its image runs it, likewise
 # and, for the services with 20 resources, the first 200 from a resource's list (the first
 # request that validates: schemas are compiled on first use).
 #
@@ -32,11 +35,12 @@ for lang in javascript typescript; do
     for i in $(seq "$size"); do
       $esp -C "$dir" add resource "thing$i" --field title --field quantity:integer:default=1 --field sku:string:unique --field due:date:optional -q
     done
-    (cd "$dir" && npm ci --omit=dev --no-audit --no-fund --silent)
+    # As the image: every package to build the bundle, then the production ones only.
+    (cd "$dir" && npm ci --no-audit --no-fund --silent && "$node" scripts/build.mjs && npm prune --omit=dev --no-audit --no-fund --silent)
+    (cd "$dir" && NODE_ENV=production NODE_COMPILE_CACHE="$work/image-cache-$lang-$size" "$node" dist/server.js --warm-compile-cache)
   done
 done
 for size in 0 20; do
-  (cd "$work/javascript-$size" && NODE_COMPILE_CACHE="$work/js-cache-$size" "$node" src/server.js --warm-compile-cache)
   (cd "$work/typescript-$size" && NODE_COMPILE_CACHE="$work/cache-$size" "$node" src/server.ts --warm-compile-cache)
 done
 
@@ -53,15 +57,18 @@ first_200() { # variant -> milliseconds
     js) "${poll[@]}" "$work/javascript-0" "" "${server_cpu[@]}" "$node" src/server.js ;;
     js-20) "${poll[@]}" "$work/javascript-20" "" "${server_cpu[@]}" "$node" src/server.js ;;
     js-20-api) PROBE_PATH=/api/v1/thing7s "${poll[@]}" "$work/javascript-20" "" "${server_cpu[@]}" "$node" src/server.js ;;
-    js-cached) "${poll[@]}" "$work/javascript-0" "$work/js-cache-0" "${server_cpu[@]}" "$node" src/server.js ;;
-    js-20-cached) "${poll[@]}" "$work/javascript-20" "$work/js-cache-20" "${server_cpu[@]}" "$node" src/server.js ;;
+    js-image) "${poll[@]}" "$work/javascript-0" "$work/image-cache-javascript-0" "${server_cpu[@]}" "$node" dist/server.js ;;
+    js-20-image) "${poll[@]}" "$work/javascript-20" "$work/image-cache-javascript-20" "${server_cpu[@]}" "$node" dist/server.js ;;
+    js-20-image-api) PROBE_PATH=/api/v1/thing7s "${poll[@]}" "$work/javascript-20" "$work/image-cache-javascript-20" "${server_cpu[@]}" "$node" dist/server.js ;;
     ts) "${poll[@]}" "$work/typescript-0" "$work/cache-0" "${server_cpu[@]}" "$node" src/server.ts ;;
     ts-20) "${poll[@]}" "$work/typescript-20" "$work/cache-20" "${server_cpu[@]}" "$node" src/server.ts ;;
     ts-20-api) PROBE_PATH=/api/v1/thing7s "${poll[@]}" "$work/typescript-20" "$work/cache-20" "${server_cpu[@]}" "$node" src/server.ts ;;
+    ts-image) "${poll[@]}" "$work/typescript-0" "$work/image-cache-typescript-0" "${server_cpu[@]}" "$node" dist/server.js ;;
+    ts-20-image) "${poll[@]}" "$work/typescript-20" "$work/image-cache-typescript-20" "${server_cpu[@]}" "$node" dist/server.js ;;
   esac
 }
 
-variants=(express-generator js js-20 js-20-api js-cached js-20-cached ts ts-20 ts-20-api)
+variants=(express-generator js js-20 js-20-api js-image js-20-image js-20-image-api ts ts-20 ts-20-api ts-image ts-20-image)
 declare -A runs
 order=("${variants[@]}")
 for i in $(seq "$starts"); do

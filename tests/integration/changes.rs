@@ -437,7 +437,14 @@ fn tracing_changes_every_start_command_and_brings_the_clients_instrumentations()
     assert!(pkg["dependencies"]["@opentelemetry/instrumentation-redis"].is_string());
     let lock: serde_json::Value = serde_json::from_str(&text("package-lock.json")).unwrap();
     assert!(lock["packages"]["node_modules/@opentelemetry/instrumentation-pg"].is_object());
-    assert!(text("Dockerfile").contains(r#"CMD ["node", "--import", "./src/instrumentation.js", "src/server.js"]"#));
+    assert!(text("Dockerfile").contains(r#"CMD ["node", "--import", "./dist/instrumentation.js", "dist/server.js"]"#));
+    // The image's bundle gains the instrumentation as an entry, and leaves the packages it hooks
+    // in node_modules.
+    let build = text("scripts/build.mjs");
+    assert!(
+        build.contains("instrumentation: 'src/instrumentation.js',") && build.contains("packages: 'external',"),
+        "{build}"
+    );
     assert!(text("compose.yaml").contains("OTEL_EXPORTER_OTLP_ENDPOINT: \"http://jaeger:4318\""));
 
     // The lockfile's diff is npm's business; every other line of the change is reviewed here.

@@ -75,7 +75,8 @@ fn every_middleware_kind_is_added_and_removed_exactly_in_typescript() {
     assert!(app.contains("app.use('/api/v1', responseCache(config, dependencies['redis']));"), "{app}");
     assert!(read("src/routes/orders.router.ts").contains("router.use(authenticate(config));"));
     assert!(read("package.json").contains("\"start\": \"node --import ./src/instrumentation.ts src/server.ts\""));
-    assert!(read("Dockerfile").contains("\"--import\", \"./src/instrumentation.ts\", \"src/server.ts\""));
+    assert!(read("Dockerfile").contains("\"--import\", \"./dist/instrumentation.js\", \"dist/server.js\""));
+    assert!(read("scripts/build.mjs").contains("instrumentation: 'src/instrumentation.ts',"));
     assert!(read("ecosystem.config.cjs").contains("node_args: ['--import', './src/instrumentation.ts']"));
     for kind in kinds.iter().rev() {
         run_in(&dir, &["remove", "middleware", kind, "-q"]).success();
@@ -301,7 +302,8 @@ fn every_supported_combination_plans_in_typescript_and_its_documents_parse() {
             let ok = crate::hygiene::parse_document(&f.path, &f.contents)
                 .unwrap_or_else(|e| panic!("{} does not parse ({choices:?}): {e}", f.path));
             parsed += usize::from(ok);
-            assert!(!f.contents.contains("server.js"), "{} names server.js ({choices:?})", f.path);
+            // The image's bundle is dist/server.js in both languages; the sources are .ts.
+            assert!(!f.contents.contains("src/server.js"), "{} names src/server.js ({choices:?})", f.path);
         }
     }
     assert!(seen.len() > 150 && parsed > 3000, "{} choice sets, {parsed} documents", seen.len());

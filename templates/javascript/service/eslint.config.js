@@ -2,7 +2,8 @@ import js from '@eslint/js';
 import globals from 'globals';
 
 export default [
-  { ignores: ['node_modules/', 'coverage/'] },
+  // dist/ is the image's bundle (npm run build), .bundle-test-* the tests' copies of it.
+  { ignores: ['node_modules/', 'coverage/', 'dist/', '.bundle-test-*/'] },
   js.configs.recommended,
   {
     languageOptions: {

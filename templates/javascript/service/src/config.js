@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileCheck } from './config-check.js';
+import { projectRoot } from './package-info.js';
 
 /**
  * config.schema.json is the one description of every environment variable; espresso renders
  * .env.example and the deployment files from the same document.
  */
-export const schema = JSON.parse(readFileSync(new URL('../config.schema.json', import.meta.url), 'utf8'));
+export const schema = JSON.parse(readFileSync(new URL('config.schema.json', projectRoot), 'utf8'));
 
 const names = Object.keys(schema.properties);
 const requiredInProduction = names.filter((name) => schema.properties[name]['x-required-in-production']);

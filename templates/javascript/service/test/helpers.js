@@ -1,4 +1,10 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createLifecycle } from '../src/lifecycle.js';
@@ -61,4 +67,20 @@ export function buildApp({ env = {}, dependencies = {} } = {}) {
   const metrics = createMetrics();
   const app = createApp({ config, logger, dependencies, lifecycle, metrics });
   return { app, config, lifecycle, metrics, dependencies };
+}
+
+/**
+ * The image's bundle, as `npm run build` writes it into dist/, built into a folder of its own
+ * one level below the project (where dist/ is, so it finds the same files). `command` runs it as
+ * the image does; `remove()` deletes the folder.
+ *
+ * @returns {Promise<{ dir: string, command: string[], remove: () => Promise<void> }>}
+ */
+export async function buildBundle() {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const dir = await mkdtemp(join(root, '.bundle-test-'));
+  await promisify(execFile)(process.execPath, ['scripts/build.mjs', '--outdir', dir], { cwd: root });
+  const instrumentation = join(dir, 'instrumentation.js');
+  const preload = existsSync(instrumentation) ? ['--import', pathToFileURL(instrumentation).href] : [];
+  return { dir, command: [...preload, join(dir, 'server.js')], remove: () => rm(dir, { recursive: true, force: true }) };
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ErrorObject } from 'ajv/dist/2020.js';
 import { compileCheck } from './config-check.ts';
+import { projectRoot } from './package-info.ts';
 import type { Check, ConfigSchema } from './config-check.ts';
 import type { FromSchema } from 'json-schema-to-ts';
 import type configSchema from '../config.schema.json';
@@ -24,7 +25,7 @@ interface PropertySchema {
  * config.schema.json is the one description of every environment variable; espresso renders
  * .env.example and the deployment files from the same document.
  */
-export const schema = JSON.parse(readFileSync(new URL('../config.schema.json', import.meta.url), 'utf8')) as ConfigSchema & { properties: Record<string, PropertySchema> };
+export const schema = JSON.parse(readFileSync(new URL('config.schema.json', projectRoot), 'utf8')) as ConfigSchema & { properties: Record<string, PropertySchema> };
 
 const names = Object.keys(schema.properties);
 const requiredInProduction = names.filter((name) => schema.properties[name]!['x-required-in-production']);

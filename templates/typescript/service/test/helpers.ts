@@ -1,4 +1,10 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { createApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import type { Dependency } from '../src/dependencies.ts';
@@ -78,4 +84,25 @@ export function buildApp<D extends Record<string, Dependency> = Record<string, D
   const metrics = createMetrics();
   const app = createApp({ config, logger, dependencies, lifecycle, metrics });
   return { app, config, lifecycle, metrics, dependencies };
+}
+
+/** The image's bundle, built by {@link buildBundle}. */
+export interface Bundle {
+  readonly dir: string;
+  /** Node's arguments that run it as the image does. */
+  readonly command: string[];
+  remove(): Promise<void>;
+}
+
+/**
+ * The image's bundle, as `npm run build` writes it into dist/, built into a folder of its own
+ * one level below the project (where dist/ is, so it finds the same files).
+ */
+export async function buildBundle(): Promise<Bundle> {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const dir = await mkdtemp(join(root, '.bundle-test-'));
+  await promisify(execFile)(process.execPath, ['scripts/build.mjs', '--outdir', dir], { cwd: root });
+  const instrumentation = join(dir, 'instrumentation.js');
+  const preload = existsSync(instrumentation) ? ['--import', pathToFileURL(instrumentation).href] : [];
+  return { dir, command: [...preload, join(dir, 'server.js')], remove: () => rm(dir, { recursive: true, force: true }) };
 }

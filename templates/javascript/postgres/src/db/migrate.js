@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { loadConfigOrExit } from '../config.js';
+import { projectRoot } from '../package-info.js';
 
 /** Default location of the SQL migrations, applied in file-name order. */
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations/', import.meta.url));
+export const MIGRATIONS_DIR = fileURLToPath(new URL('migrations/', projectRoot));
 
 /** Any constant works; it only has to be the same for every instance of this service. */
 const LOCK_ID = 72_616_001;

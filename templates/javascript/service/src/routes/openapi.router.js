@@ -1,8 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { Router } from 'express';
 import { methodNotAllowed } from '../middleware/method-not-allowed.js';
-
-const root = new URL('../../', import.meta.url);
+import { projectRoot } from '../package-info.js';
 
 /**
  * The OpenAPI 3.1 document: openapi.json (info, servers, shared components) merged with one
@@ -12,12 +11,12 @@ const root = new URL('../../', import.meta.url);
  * @returns {object}
  */
 export function loadOpenApiDocument() {
-  const document = JSON.parse(readFileSync(new URL('openapi.json', root), 'utf8'));
-  const fragments = readdirSync(new URL('openapi/', root))
+  const document = JSON.parse(readFileSync(new URL('openapi.json', projectRoot), 'utf8'));
+  const fragments = readdirSync(new URL('openapi/', projectRoot))
     .filter((file) => file.endsWith('.json'))
     .sort();
   for (const file of fragments) {
-    const fragment = JSON.parse(readFileSync(new URL(`openapi/${file}`, root), 'utf8'));
+    const fragment = JSON.parse(readFileSync(new URL(`openapi/${file}`, projectRoot), 'utf8'));
     Object.assign(document.paths, fragment.paths);
     Object.assign(document.components.schemas, fragment.components?.schemas);
   }

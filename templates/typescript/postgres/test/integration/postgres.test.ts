@@ -10,7 +10,7 @@ import type { PostgresDependency } from '../../src/db/postgres.ts';
 import { createPostgres } from '../../src/db/postgres.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { createLogger } from '../../src/logger.ts';
-import { buildApp, testConfig } from '../helpers.ts';
+import { buildApp, buildBundle, testConfig } from '../helpers.ts';
 
 // Runs against a real server when DATABASE_URL is set (espresso's own end-to-end tests set it).
 const url = process.env['DATABASE_URL'];
@@ -51,17 +51,23 @@ describe('PostgreSQL (integration)', { skip: !url && 'DATABASE_URL is not set' }
     }
   });
 
-  it('npm run migrate reads DATABASE_URL from SECRETS_DIR, as in the pod', async () => {
-    const secrets = await mkdtemp(join(tmpdir(), 'secrets-'));
-    try {
-      await writeFile(join(secrets, 'DATABASE_URL'), `${url}\n`);
-      const env = { PATH: process.env['PATH'], NODE_ENV: 'test', SECRETS_DIR: secrets, LOG_LEVEL: 'silent' };
-      const { stdout } = await promisify(execFile)(process.execPath, ['src/db/migrate.ts'], { cwd: new URL('../..', import.meta.url), env });
-      assert.match(stdout, /database is up to date|applied /);
-    } finally {
-      await rm(secrets, { recursive: true, force: true });
-    }
-  });
+  // The image runs the bundled form, dist/migrate.js (scripts/build.mjs).
+  for (const form of ['sources', 'bundle']) {
+    it(`npm run migrate reads DATABASE_URL from SECRETS_DIR, as in the pod (${form})`, async () => {
+      const secrets = await mkdtemp(join(tmpdir(), 'secrets-'));
+      const bundle = form === 'bundle' ? await buildBundle() : undefined;
+      try {
+        await writeFile(join(secrets, 'DATABASE_URL'), `${url}\n`);
+        const env = { PATH: process.env['PATH'], NODE_ENV: 'test', SECRETS_DIR: secrets, LOG_LEVEL: 'silent' };
+        const script = bundle ? join(bundle.dir, 'migrate.js') : 'src/db/migrate.ts';
+        const { stdout } = await promisify(execFile)(process.execPath, [script], { cwd: new URL('../..', import.meta.url), env });
+        assert.match(stdout, /database is up to date|applied /);
+      } finally {
+        await rm(secrets, { recursive: true, force: true });
+        await bundle?.remove();
+      }
+    });
+  }
 
   it('applies migrations once, in order', async () => {
     const table = `espresso_probe_${process.pid}`;

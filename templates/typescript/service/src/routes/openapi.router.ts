@@ -1,8 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { Router } from 'express';
 import { methodNotAllowed } from '../middleware/method-not-allowed.ts';
-
-const root = new URL('../../', import.meta.url);
+import { projectRoot } from '../package-info.ts';
 
 /** The parts of an OpenAPI document the service merges. */
 export interface OpenApiDocument {
@@ -17,12 +16,12 @@ export interface OpenApiDocument {
  * both current as resources are added and removed.
  */
 export function loadOpenApiDocument(): OpenApiDocument {
-  const document = JSON.parse(readFileSync(new URL('openapi.json', root), 'utf8')) as OpenApiDocument;
-  const fragments = readdirSync(new URL('openapi/', root))
+  const document = JSON.parse(readFileSync(new URL('openapi.json', projectRoot), 'utf8')) as OpenApiDocument;
+  const fragments = readdirSync(new URL('openapi/', projectRoot))
     .filter((file) => file.endsWith('.json'))
     .toSorted();
   for (const file of fragments) {
-    const fragment = JSON.parse(readFileSync(new URL(`openapi/${file}`, root), 'utf8')) as Partial<OpenApiDocument>;
+    const fragment = JSON.parse(readFileSync(new URL(`openapi/${file}`, projectRoot), 'utf8')) as Partial<OpenApiDocument>;
     Object.assign(document.paths, fragment.paths);
     Object.assign(document.components.schemas, fragment.components?.schemas);
   }
