@@ -23,13 +23,18 @@ export function loadOpenApiDocument() {
   return document;
 }
 
-/** Serves the merged document at /openapi.json; it is built once, at start-up. */
+/**
+ * Serves the merged document at /openapi.json. It is built on the first request and kept: start-up
+ * does not read and merge a fragment per resource (the project's tests build and check it).
+ */
 export function openapiRouter() {
-  const body = JSON.stringify(loadOpenApiDocument());
+  /** @type {string | undefined} */
+  let body;
   const router = Router();
   router
     .route('/openapi.json')
     .get((_req, res) => {
+      body ??= JSON.stringify(loadOpenApiDocument());
       res.type('application/json').send(body);
     })
     .all(methodNotAllowed('GET'));
