@@ -37,7 +37,7 @@ fn settle() {
 fn project(dir: &Path, resources: usize) {
     let mut spec = ProjectSpec::new(
         ProjectName::parse("shop").unwrap(),
-        Choices { deploy: vec![], ci: vec![], ..Choices::default() },
+        Choices { language: "javascript", deploy: vec![], ci: vec![], ..Choices::default() },
     );
     for i in 0..resources {
         let fields =

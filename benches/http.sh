@@ -24,7 +24,7 @@ work=$(mktemp -d /tmp/espresso-http-bench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 
 esp=./target/release/espresso
-$esp new svc --dir "$work/svc" -q --deploy none --ci none
+$esp new svc --dir "$work/svc" -q --language javascript --deploy none --ci none
 $esp -C "$work/svc" add resource item --field title -q
 for kind in request-timeout compression rate-limit; do
   $esp -C "$work/svc" add middleware "$kind" -q

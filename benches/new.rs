@@ -47,9 +47,12 @@ fn main() {
     println!("| variant | files | KiB | espresso new | cp -r | ratio |");
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
     for (name, args) in [
-        ("default", &[][..]),
-        ("postgres+redis, both CIs", &["--database", "postgres", "--cache", "redis", "--ci", "github,gitlab"][..]),
-        ("typescript default", &["--language", "typescript"][..]),
+        ("javascript default", &["--language", "javascript"][..]),
+        (
+            "postgres+redis, both CIs",
+            &["--language", "javascript", "--database", "postgres", "--cache", "redis", "--ci", "github,gitlab"][..],
+        ),
+        ("typescript default (no flags)", &[][..]),
     ] {
         let tag = name.split(|c: char| !c.is_alphanumeric()).next().unwrap();
         let reference = out.join(format!("{tag}-reference"));

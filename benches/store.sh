@@ -23,7 +23,7 @@ esp=${ESPRESSO:-./target/release/espresso}
 work=$(mktemp -d /tmp/espresso-store-bench.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 
-$esp new svc --dir "$work/svc" -q --deploy none --ci none
+$esp new svc --dir "$work/svc" -q --language javascript --deploy none --ci none
 $esp -C "$work/svc" add resource item --field title --field sku:string:unique -q
 (cd "$work/svc" && npm ci --omit=dev --no-audit --no-fund --silent)
 cat > "$work/svc/bare.js" <<'JS'

@@ -244,7 +244,7 @@ pub struct NewArgs {
     #[arg(long, value_name = "PATH")]
     pub dir: Option<PathBuf>,
 
-    /// Language of the service's code [default: javascript]
+    /// Language of the service's code [default: typescript]
     #[arg(long, visible_alias = "lang", value_enum, value_name = "LANGUAGE")]
     pub language: Option<Language>,
 
@@ -297,8 +297,11 @@ pub enum Language {
 }
 
 impl Language {
+    /// What `espresso new` makes when `--language` is not given (and the prompt's default).
+    pub const DEFAULT: Self = Self::Typescript;
+
     /// The template set's name, as `espresso.toml` records it.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Javascript => "javascript",
             Self::Typescript => "typescript",

@@ -111,8 +111,8 @@ impl Prompter for Terminal {
     }
 
     fn language(&mut self, l: Language) -> anyhow::Result<Language> {
-        let all = [Language::Javascript, Language::Typescript];
-        let names = ["javascript", "typescript"];
+        let all = [Language::Typescript, Language::Javascript];
+        let names = ["typescript", "javascript"];
         let i = self.select("Language (--language)", &names, all.iter().position(|x| *x == l).unwrap_or(0))?;
         Ok(all[i])
     }

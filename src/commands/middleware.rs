@@ -5,7 +5,7 @@ use super::{access, finish, open, open_to_list};
 use crate::cli::MiddlewareArgs;
 use crate::engine::change;
 use crate::error;
-use crate::model::options::cache_str;
+use crate::model::options::{Choices, cache_str};
 use crate::model::resource::ResourceName;
 use crate::report::Reporter;
 use crate::templates::bundle::middleware_kinds;
@@ -15,7 +15,8 @@ use std::path::Path;
 pub fn list(cwd: &Path, reporter: &Reporter) -> anyhow::Result<()> {
     let project = open_to_list(cwd, reporter)?;
     let project = project.as_ref().map(|(p, _)| p);
-    let language = project.as_ref().map_or("javascript", |p| p.spec.choices.language);
+    // Outside a project, the kinds of the language `espresso new` makes by default.
+    let language = project.as_ref().map_or(Choices::default().language, |p| p.spec.choices.language);
     let mut out = String::new();
     for (kind, bundle) in middleware_kinds(language)? {
         let has = project.as_ref().is_some_and(|p| p.spec.middleware.contains(&kind));

@@ -181,7 +181,7 @@ pub struct Choices {
 impl Default for Choices {
     fn default() -> Self {
         Self {
-            language: "javascript",
+            language: Language::DEFAULT.as_str(),
             database: Database::None,
             cache: Cache::None,
             deploy: Deploy::DEFAULT.to_vec(),
@@ -253,8 +253,8 @@ impl NewOptions {
 
         let language = match args.language {
             Some(l) => l,
-            None if ask => prompter.language(Language::Javascript)?,
-            None => Language::Javascript,
+            None if ask => prompter.language(Language::DEFAULT)?,
+            None => Language::DEFAULT,
         };
         let database = match args.database {
             Some(d) => d,

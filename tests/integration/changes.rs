@@ -24,11 +24,15 @@ const FIELDS: &[&str] = &[
     "sku:string:unique",
 ];
 
-/// A sandbox holding a fresh project `shop` made with `args`.
+/// A sandbox holding a fresh project `shop` made with `args` (in JavaScript unless they say).
 fn project(args: &[&str]) -> Sandbox {
     let sb = Sandbox::new();
     let mut all = vec!["new", "shop", "-q", "--ci", "none"];
     all.extend_from_slice(args);
+    // These tests were written against the JavaScript set; TypeScript ones say so.
+    if !args.contains(&"--language") {
+        all.extend(["--language", "javascript"]);
+    }
     sb.run(&all).success();
     sb
 }

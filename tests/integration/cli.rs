@@ -26,7 +26,7 @@ fn new_writes_the_project_and_reports_each_file_on_stderr() {
     sb.run(&["new", "orders", "--yes"])
         .success()
         .stdout("")
-        .stderr(predicate::str::contains("  create src/app.js").and(predicate::str::contains("Created orders (")));
+        .stderr(predicate::str::contains("  create src/app.ts").and(predicate::str::contains("Created orders (")));
     let tree = sb.snapshot("orders");
     for path in [
         "package.json",
@@ -47,7 +47,7 @@ fn dry_run_prints_the_plan_and_writes_nothing() {
     let sb = Sandbox::new();
     sb.run(&["new", "orders", "--dry-run"]).success().stdout(
         predicate::str::contains("would create orders (")
-            .and(predicate::str::contains("create src/app.js ("))
+            .and(predicate::str::contains("create src/app.ts ("))
             .and(predicate::str::contains("nothing was written")),
     );
     assert!(sb.entries().is_empty());
@@ -152,7 +152,15 @@ fn an_empty_target_directory_is_filled() {
     let sb = Sandbox::new();
     fs::create_dir(sb.path().join("orders")).unwrap();
     sb.run(&["new", "orders", "-q"]).success();
-    assert!(sb.path().join("orders/src/server.js").is_file());
+    assert!(sb.path().join("orders/src/server.ts").is_file());
+}
+
+#[test]
+fn typescript_is_the_default_language() {
+    let sb = Sandbox::new();
+    sb.run(&["new", "orders", "--dir", "default", "-q"]).success();
+    sb.run(&["new", "orders", "--dir", "typescript", "-q", "--language", "typescript"]).success();
+    assert_eq!(sb.snapshot("default"), sb.snapshot("typescript"), "`new` without --language is not TypeScript");
 }
 
 #[test]

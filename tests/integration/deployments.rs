@@ -9,6 +9,10 @@ fn project(args: &[&str]) -> Sandbox {
     let sb = Sandbox::new();
     let mut all = vec!["new", "shop", "-q"];
     all.extend_from_slice(args);
+    // These tests were written against the JavaScript set; TypeScript ones say so.
+    if !args.contains(&"--language") {
+        all.extend(["--language", "javascript"]);
+    }
     sb.run(&all).success();
     sb
 }

@@ -106,7 +106,7 @@ fn deployment_mounts_secrets_as_files_only_when_there_are_secrets() {
 fn public_routing_exposes_the_api_and_its_document_only() {
     use espresso::cli::Ingress;
     for ingress in [Ingress::Ingress, Ingress::Gateway] {
-        let v = variants().into_iter().find(|v| v.name == "default").unwrap();
+        let v = variants().into_iter().find(|v| v.name == "javascript").unwrap();
         let mut choices = v.choices.clone();
         choices.ingress = ingress;
         let plan = plan("orders", &choices);

@@ -455,7 +455,7 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
             }
         }
         let middleware: &[&str] = match v.name {
-            "default" => &["api-key", "request-timeout", "tracing"],
+            "javascript" => &["api-key", "request-timeout", "tracing"],
             "postgres-redis-both-ci" => &["request-timeout", "compression", "rate-limit", "cache", "tracing"],
             "redis" => &["compression", "rate-limit"],
             "postgres" => &["auth-jwt"],
@@ -593,11 +593,11 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
             }
         }
         // The image of each language, Node line and backing-service set, pairwise: JavaScript on
-        // Node 24 in memory with tracing (default), JavaScript on Node 26 without (node26), and
+        // Node 24 in memory with tracing (javascript), JavaScript on Node 26 without (node26), and
         // TypeScript on Node 26 with PostgreSQL, migrations, Redis and tracing. The Dockerfile is
         // one template, read by language only for the module extension, so JavaScript with
         // PostgreSQL builds what those three do between them.
-        let build_image = matches!(v.name, "default" | "docker-gitlab-node26" | "typescript-postgres-redis-node26");
+        let build_image = matches!(v.name, "javascript" | "docker-gitlab-node26" | "typescript-postgres-redis-node26");
         if let Some(podman) =
             podman.as_ref().filter(|_| build_image && sb.path().join(&project).join("Dockerfile").is_file())
         {
@@ -648,7 +648,20 @@ fn every_accepted_field_works(sb: &Sandbox, harness: &Path, postgres: &Postgres)
         return Err(format!("SQL_RESERVED lacks key words the server reserves: {missing:?}"));
     }
     let project = "svc-fields";
-    sb.run(&["new", project, "-q", "--database", "postgres", "--deploy", "none", "--ci", "none"]).success();
+    sb.run(&[
+        "new",
+        project,
+        "-q",
+        "--language",
+        "javascript",
+        "--database",
+        "postgres",
+        "--deploy",
+        "none",
+        "--ci",
+        "none",
+    ])
+    .success();
     let dir = sb.path().join(project);
     let matrix = field_matrix();
     let mut combinations = 0;

@@ -7,7 +7,20 @@ use predicates::prelude::*;
 
 fn project() -> Sandbox {
     let sb = Sandbox::new();
-    sb.run(&["new", "shop", "-q", "--database", "postgres", "--deploy", "none", "--ci", "none"]).success();
+    sb.run(&[
+        "new",
+        "shop",
+        "-q",
+        "--language",
+        "javascript",
+        "--database",
+        "postgres",
+        "--deploy",
+        "none",
+        "--ci",
+        "none",
+    ])
+    .success();
     sb
 }
 

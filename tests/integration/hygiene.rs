@@ -250,7 +250,7 @@ fn every_variable_a_template_reads_is_documented() {
 fn every_fence_is_documented() {
     let docs = std::fs::read_to_string(repo_root().join("docs/templates.md")).unwrap();
     // Every deployment target, so each file that can carry a fence is written.
-    let choices = Choices { deploy: Deploy::ALL.to_vec(), ..Choices::default() };
+    let choices = Choices { language: "javascript", deploy: Deploy::ALL.to_vec(), ..Choices::default() };
     let plan = plan("orders", &choices);
     for f in &plan.files {
         let documented = f.path.replace("charts/orders/", "charts/<name>/");

@@ -82,7 +82,7 @@ struct Prepared {
 impl Prepared {
     fn new(s: &Scenario) -> Self {
         let sandbox = Sandbox::new();
-        let mut args = vec!["new", "shop", "-q"];
+        let mut args = vec!["new", "shop", "-q", "--language", "javascript"];
         args.extend_from_slice(s.new_args);
         sandbox.run(&args).success();
         let start = sandbox.path().join("shop");
@@ -455,7 +455,7 @@ fn new_force_into_a_directory_is_journaled_and_recovered() {
 #[test]
 fn concurrent_commands_never_interleave_and_every_success_is_recorded() {
     let sb = Sandbox::new();
-    sb.run(&["new", "shop", "-q", "--deploy", "none", "--ci", "none"]).success();
+    sb.run(&["new", "shop", "-q", "--language", "javascript", "--deploy", "none", "--ci", "none"]).success();
     let shop = sb.path().join("shop");
     let commands: [&[&str]; 4] = [
         &["add", "resource", "order", "--field", "title"],
@@ -505,7 +505,7 @@ fn hold_lock(root: &Path) -> fs::File {
 #[test]
 fn a_command_waits_for_the_lock_and_then_plans_against_the_new_state() {
     let sb = Sandbox::new();
-    sb.run(&["new", "shop", "-q", "--deploy", "none", "--ci", "none"]).success();
+    sb.run(&["new", "shop", "-q", "--language", "javascript", "--deploy", "none", "--ci", "none"]).success();
     let shop = sb.path().join("shop");
     let held = hold_lock(&shop);
     let mut child = espresso_process()
@@ -534,7 +534,7 @@ fn a_command_waits_for_the_lock_and_then_plans_against_the_new_state() {
 #[test]
 fn a_command_gives_up_waiting_after_the_bound_with_a_clear_message() {
     let sb = Sandbox::new();
-    sb.run(&["new", "shop", "-q", "--deploy", "none", "--ci", "none"]).success();
+    sb.run(&["new", "shop", "-q", "--language", "javascript", "--deploy", "none", "--ci", "none"]).success();
     let shop = sb.path().join("shop");
     let before = tree_state(&shop);
     let _held = hold_lock(&shop);
@@ -562,7 +562,7 @@ fn a_command_gives_up_waiting_after_the_bound_with_a_clear_message() {
 #[test]
 fn a_lock_timeout_that_is_not_a_number_of_seconds_is_refused_clearly() {
     let sb = Sandbox::new();
-    sb.run(&["new", "shop", "-q", "--deploy", "none", "--ci", "none"]).success();
+    sb.run(&["new", "shop", "-q", "--language", "javascript", "--deploy", "none", "--ci", "none"]).success();
     let shop = sb.path().join("shop");
     let before = tree_state(&shop);
     for bad in ["soon", "-1", "inf", "NaN"] {
@@ -587,7 +587,7 @@ fn a_lock_timeout_that_is_not_a_number_of_seconds_is_refused_clearly() {
 fn modes_are_kept_by_a_change_and_restored_by_a_rollback() {
     use std::os::unix::fs::PermissionsExt;
     let sb = Sandbox::new();
-    sb.run(&["new", "shop", "-q", "--deploy", "none", "--ci", "none"]).success();
+    sb.run(&["new", "shop", "-q", "--language", "javascript", "--deploy", "none", "--ci", "none"]).success();
     let shop = sb.path().join("shop");
     let index = shop.join("src/routes/index.js");
     fs::set_permissions(&index, fs::Permissions::from_mode(0o600)).unwrap();
@@ -617,7 +617,7 @@ fn modes_are_kept_by_a_change_and_restored_by_a_rollback() {
 #[test]
 fn a_symlinked_file_in_the_project_is_recovered_like_any_other() {
     let sb = Sandbox::new();
-    sb.run(&["new", "shop", "-q", "--deploy", "none", "--ci", "none"]).success();
+    sb.run(&["new", "shop", "-q", "--language", "javascript", "--deploy", "none", "--ci", "none"]).success();
     let shop = sb.path().join("shop");
     // README.md kept elsewhere and linked into the project, as some monorepos do.
     fs::rename(shop.join("README.md"), sb.path().join("README.shared.md")).unwrap();
@@ -694,7 +694,20 @@ fn traced_steps(dir: &Path, args: &[&str]) -> Option<Vec<Step>> {
 #[test]
 fn the_journal_and_every_file_are_flushed_before_they_count() {
     let sb = Sandbox::new();
-    sb.run(&["new", "shop", "-q", "--database", "postgres", "--deploy", "none", "--ci", "none"]).success();
+    sb.run(&[
+        "new",
+        "shop",
+        "-q",
+        "--language",
+        "javascript",
+        "--database",
+        "postgres",
+        "--deploy",
+        "none",
+        "--ci",
+        "none",
+    ])
+    .success();
     let root = sb.path().join("shop");
     let Some(steps) = traced_steps(&root, &["add", "resource", "order", "--field", "title"]) else { return };
     let r = |p: &str| root.join(p).to_string_lossy().into_owned();
@@ -739,7 +752,7 @@ fn the_journal_and_every_file_are_flushed_before_they_count() {
 #[test]
 fn a_journal_that_cannot_be_read_is_reported_never_ignored() {
     let sb = Sandbox::new();
-    sb.run(&["new", "shop", "-q", "--deploy", "none", "--ci", "none"]).success();
+    sb.run(&["new", "shop", "-q", "--language", "javascript", "--deploy", "none", "--ci", "none"]).success();
     let shop = sb.path().join("shop");
     fs::create_dir_all(shop.join(".espresso")).unwrap();
     // Damaged (not a journal espresso wrote), then unreadable (a directory in its place).

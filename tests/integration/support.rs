@@ -87,20 +87,28 @@ pub fn variants() -> Vec<Variant> {
     use Database::Postgres;
     let defaults = &Deploy::DEFAULT[..];
     vec![
-        Variant { name: "default", args: &[], choices: Choices::default() },
+        // The JavaScript set with every default; `espresso new` without --language makes
+        // TypeScript (cli.rs checks that it is the same tree as --language typescript).
+        Variant {
+            name: "javascript",
+            args: &["--language", "javascript"],
+            choices: Choices { language: "javascript", ..Choices::default() },
+        },
         Variant {
             name: "postgres",
-            args: &["--database", "postgres"],
+            args: &["--language", "javascript", "--database", "postgres"],
             choices: choices(Postgres, Cache::None, defaults, &[Ci::Github], NodeVersion::V24),
         },
         Variant {
             name: "redis",
-            args: &["--cache", "redis"],
+            args: &["--language", "javascript", "--cache", "redis"],
             choices: choices(Database::None, Redis, defaults, &[Ci::Github], NodeVersion::V24),
         },
         Variant {
             name: "postgres-redis-both-ci",
             args: &[
+                "--language",
+                "javascript",
                 "--database",
                 "postgres",
                 "--cache",
@@ -114,17 +122,17 @@ pub fn variants() -> Vec<Variant> {
         },
         Variant {
             name: "docker-gitlab-node26",
-            args: &["--deploy", "docker", "--ci", "gitlab", "--node", "26"],
+            args: &["--language", "javascript", "--deploy", "docker", "--ci", "gitlab", "--node", "26"],
             choices: choices(Database::None, Cache::None, &[Deploy::Docker], &[Ci::Gitlab], NodeVersion::V26),
         },
         Variant {
             name: "kubernetes-only",
-            args: &["--deploy", "kubernetes", "--ci", "github"],
+            args: &["--language", "javascript", "--deploy", "kubernetes", "--ci", "github"],
             choices: choices(Database::None, Cache::None, &[Deploy::Kubernetes], &[Ci::Github], NodeVersion::V24),
         },
         Variant {
             name: "bare",
-            args: &["--deploy", "none", "--ci", "none"],
+            args: &["--language", "javascript", "--deploy", "none", "--ci", "none"],
             choices: choices(Database::None, Cache::None, &[], &[], NodeVersion::V24),
         },
         // TypeScript, pairwise with the JavaScript set: both backing services, every deployment

@@ -25,7 +25,7 @@ fn language_flag_and_its_aliases_are_recorded() {
         (&["--lang", "ts"], "typescript"),
         (&["--lang", "js"], "javascript"),
         (&["--language", "javascript"], "javascript"),
-        (&[], "javascript"),
+        (&[], "typescript"),
     ]
     .into_iter()
     .enumerate()
@@ -255,12 +255,13 @@ fn the_typescript_set_holds_its_javascript_sibling_in_lockstep() {
 
 #[test]
 fn a_typescript_project_has_the_same_files_as_its_javascript_twin_but_for_the_language() {
+    let javascript = Choices { language: "javascript", ..Choices::default() };
     let with_services = Choices {
         database: espresso::cli::Database::Postgres,
         cache: espresso::cli::Cache::Redis,
-        ..Choices::default()
+        ..javascript.clone()
     };
-    for choices in [Choices::default(), with_services] {
+    for choices in [javascript, with_services] {
         same_files_but_for_the_language(&choices);
     }
 }
