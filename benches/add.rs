@@ -45,7 +45,6 @@ fn project(dir: &Path, resources: usize) {
         spec.resources.push(ResourceSpec {
             name: ResourceName::parse(&format!("thing{i}")).unwrap(),
             fields,
-            migration: i as u32 + 1,
             protected: false,
         });
     }

@@ -174,6 +174,9 @@ pub enum AddCommand {
     /// A REST resource: router, controller, service, repository, validation, tests, OpenAPI
     #[command(after_help = FIELD_HELP)]
     Resource(AddResourceArgs),
+    /// Fields of an existing resource; in a PostgreSQL project a new migration adds the columns
+    #[command(after_help = ADD_FIELD_HELP)]
+    Field(AddFieldArgs),
     /// Optional middleware at its place in the chain, with its configuration and tests
     Middleware(MiddlewareArgs),
     /// Deployment files for a target (see `espresso list deployments`)
@@ -184,6 +187,8 @@ pub enum AddCommand {
 pub enum RemoveCommand {
     /// A resource added with `espresso add resource`
     Resource(RemoveResourceArgs),
+    /// Fields of a resource; in a PostgreSQL project a new migration drops the columns
+    Field(RemoveFieldArgs),
     /// Middleware added with `espresso add middleware`
     Middleware(MiddlewareArgs),
     /// A deployment target's files
@@ -201,6 +206,15 @@ Fields: --field <name>[:<type>[:<modifier>...]], repeated.
 Example:
   espresso add resource order-item --field title --field quantity:integer:default=1 \\
       --field status:enum(open|paid|void) --field note:text:optional --field sku:string:unique";
+
+const ADD_FIELD_HELP: &str = "\
+Fields use the grammar of `add resource --field` (see `espresso add resource --help`).
+In a PostgreSQL project the table may already hold rows, so a new field is optional or has a
+default, and a unique one is optional without a default. Migrations are history: every change
+writes a new one, and none that may have run is rewritten or deleted.
+
+Example:
+  espresso add field order total:number:default=0 note:text:optional";
 
 /// Flags shared by every command that changes a project.
 #[derive(Debug, Args)]
@@ -223,6 +237,28 @@ pub struct AddResourceArgs {
     /// Put the resource behind `auth-jwt` (the project must have it)
     #[arg(long)]
     pub protect: bool,
+    #[command(flatten)]
+    pub flags: ChangeFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct AddFieldArgs {
+    /// The resource to change
+    pub resource: String,
+    /// Fields to add: name[:type[:modifier...]], as `add resource --field` takes them
+    #[arg(required = true, value_name = "FIELD")]
+    pub fields: Vec<String>,
+    #[command(flatten)]
+    pub flags: ChangeFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveFieldArgs {
+    /// The resource to change
+    pub resource: String,
+    /// Names of the fields to remove
+    #[arg(required = true, value_name = "FIELD")]
+    pub fields: Vec<String>,
     #[command(flatten)]
     pub flags: ChangeFlags,
 }

@@ -17,7 +17,7 @@ pub mod templates;
 
 use clap::Parser;
 use cli::{AddCommand, Cli, ColorChoice, Command, ConfigCommand, ListCommand, RemoveCommand};
-use commands::{config, deployment, middleware, new, recover, resource};
+use commands::{config, deployment, field, middleware, new, recover, resource};
 use error::UsageError;
 use report::Reporter;
 use std::ffi::OsString;
@@ -99,6 +99,8 @@ fn execute(cli: Cli, reporter: &Reporter) -> anyhow::Result<()> {
         Command::New(args) => new::new(args, &cwd, reporter),
         Command::Add(AddCommand::Resource(args)) => resource::add(args, &cwd, reporter),
         Command::Remove(RemoveCommand::Resource(args)) => resource::remove(args, &cwd, reporter),
+        Command::Add(AddCommand::Field(args)) => field::add(args, &cwd, reporter),
+        Command::Remove(RemoveCommand::Field(args)) => field::remove(args, &cwd, reporter),
         Command::Add(AddCommand::Middleware(args)) => middleware::change(args, true, &cwd, reporter),
         Command::Remove(RemoveCommand::Middleware(args)) => middleware::change(args, false, &cwd, reporter),
         Command::List(ListCommand::Middleware) => middleware::list(&cwd, reporter),

@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod deployment;
+pub mod field;
 pub mod middleware;
 pub mod new;
 pub mod recover;
@@ -14,6 +15,7 @@ use crate::engine::journal::{self, Outcome, Recovery};
 use crate::engine::lock::{Access, ProjectLock};
 use crate::model::project::Project;
 use crate::report::Reporter;
+use anyhow::Context;
 use std::path::Path;
 
 /// Opens the project containing `cwd`: finds its root, takes its lock (waiting, with a line that
@@ -50,6 +52,25 @@ fn open_to_list(cwd: &Path, reporter: &Reporter) -> anyhow::Result<Option<(Proje
         reporter.status("note", &format!("{change} was interrupted in this project; {}", journal::RECOVER_HINT));
     }
     Ok(Project::load(&root).ok().map(|p| (p, lock)))
+}
+
+/// The names of the files in the project's `migrations/` folder (none when it has none): the
+/// next migration is numbered after every one, hand-written ones included.
+fn migration_files(root: &Path) -> anyhow::Result<Vec<String>> {
+    let dir = root.join(crate::model::migration::DIR);
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot read `{}`", dir.display()))),
+    };
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot read `{}`", dir.display()))?;
+        if let Some(name) = entry.file_name().to_str() {
+            names.push(name.to_owned());
+        }
+    }
+    Ok(names)
 }
 
 /// The access a changing command needs: `--dry-run` only reads.

@@ -1,14 +1,42 @@
 //! `espresso add resource` and `remove resource`.
 
 use super::middleware::AUTH;
-use super::{access, finish, open};
+use super::{access, finish, migration_files, open};
 use crate::cli::{AddResourceArgs, RemoveResourceArgs};
 use crate::engine::change;
 use crate::error;
-use crate::model::project::ResourceSpec;
+use crate::model::migration::Step;
+use crate::model::project::{ProjectSpec, ResourceSpec};
 use crate::model::resource::{Field, ResourceName};
 use crate::report::Reporter;
 use std::path::Path;
+
+/// Parses field specs given on the command line: each valid, none twice.
+pub fn parse_fields(raw: &[String]) -> Result<Vec<Field>, error::UsageError> {
+    let fields = raw.iter().map(|f| Field::parse(f)).collect::<Result<Vec<_>, _>>()?;
+    for (i, f) in fields.iter().enumerate() {
+        if fields[..i].iter().any(|g| g.name == f.name) {
+            return Err(
+                error::UsageError::new(format!("field `{}` is given twice", f.name)).hint("give each field once")
+            );
+        }
+    }
+    Ok(fields)
+}
+
+/// The resource of `spec` named `raw`, or a usage error that lists the project's resources.
+pub fn existing<'a>(spec: &'a ProjectSpec, raw: &str) -> Result<&'a ResourceSpec, error::UsageError> {
+    let wanted = ResourceName::parse(raw)?;
+    spec.resource(&wanted).ok_or_else(|| {
+        let known: Vec<String> = spec.resources.iter().map(|r| format!("`{}`", r.name.name)).collect();
+        let hint = if known.is_empty() {
+            "the project has no resources".to_owned()
+        } else {
+            format!("the project's resources: {}", known.join(", "))
+        };
+        error::UsageError::new(format!("resource `{raw}` does not exist")).hint(hint)
+    })
+}
 
 /// `espresso add resource`: a new resource in the project's spec, applied as a change.
 pub fn add(args: AddResourceArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Result<()> {
@@ -20,17 +48,12 @@ pub fn add(args: AddResourceArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Re
             "add `--field <name>[:<type>]`, for example `--field title --field quantity:integer`",
         );
     }
-    let fields = args.fields.iter().map(|f| Field::parse(f)).collect::<Result<Vec<_>, _>>()?;
-    for (i, f) in fields.iter().enumerate() {
-        if fields[..i].iter().any(|g| g.name == f.name) {
-            return error::usage(format!("field `{}` is given twice", f.name), "give each field once");
-        }
-    }
-    if let Some(existing) = project.spec.resources.iter().find(|r| r.name.plural_kebab == name.plural_kebab) {
+    let fields = parse_fields(&args.fields)?;
+    if let Some(existing) = project.spec.resource(&name) {
         return error::usage(
             format!("resource `{}` already exists", existing.name.name),
             format!(
-                "change it by removing it first (`espresso remove resource {}`), or choose another name",
+                "change its fields with `espresso add field {0} <field>...` or `espresso remove field {0} <field>...`, or choose another name",
                 existing.name.name
             ),
         );
@@ -41,29 +64,36 @@ pub fn add(args: AddResourceArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Re
             format!("add it first: `espresso add middleware {AUTH}`"),
         );
     }
-    let migration = project.spec.resources.iter().map(|r| r.migration).max().unwrap_or(0) + 1;
     let mut spec = project.spec.clone();
-    spec.resources.push(ResourceSpec { name, fields, migration, protected: args.protect });
+    let on_disk = migration_files(&project.root)?;
+    spec.record_migration(Step::CreateTable, &name, fields.clone(), on_disk.iter().map(String::as_str));
+    spec.resources.push(ResourceSpec { name, fields, protected: args.protect });
     let changes = change::plan_changes(&mut project, &spec, args.flags.force)?;
     finish(&changes, &args.flags, reporter)
 }
 
-/// `espresso remove resource`: the spec without the resource, applied as a change.
+/// `espresso remove resource`: the spec without the resource, applied as a change. In a
+/// PostgreSQL project its table is dropped by a new migration: the one that created it may have
+/// run, so it stays.
 pub fn remove(args: RemoveResourceArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Result<()> {
     let (mut project, _lock) = open(cwd, access(&args.flags), reporter)?;
-    let wanted = ResourceName::parse(&args.name)?;
+    let gone = existing(&project.spec, &args.name)?.clone();
     let mut spec = project.spec.clone();
-    let before = spec.resources.len();
-    spec.resources.retain(|r| r.name.plural_kebab != wanted.plural_kebab);
-    if spec.resources.len() == before {
-        let known: Vec<String> = project.spec.resources.iter().map(|r| format!("`{}`", r.name.name)).collect();
-        let hint = if known.is_empty() {
-            "the project has no resources".to_owned()
-        } else {
-            format!("the project's resources: {}", known.join(", "))
-        };
-        return error::usage(format!("resource `{}` does not exist", args.name), hint);
-    }
+    spec.resources.retain(|r| r.name != gone.name);
+    let on_disk = migration_files(&project.root)?;
+    let dropped = spec
+        .record_migration(Step::DropTable, &gone.name, gone.fields.clone(), on_disk.iter().map(String::as_str))
+        .map(|m| m.path());
     let changes = change::plan_changes(&mut project, &spec, args.flags.force)?;
-    finish(&changes, &args.flags, reporter)
+    finish(&changes, &args.flags, reporter)?;
+    if let Some(path) = dropped {
+        reporter.status(
+            "note",
+            &format!(
+                "{path} drops table `{}` and its rows where it runs; the migrations before it stay, as they may have run",
+                gone.name.plural_snake
+            ),
+        );
+    }
+    Ok(())
 }

@@ -93,7 +93,7 @@ pub fn base_document(spec: &ProjectSpec) -> anyhow::Result<String> {
     let mut fragments = Vec::new();
     let mut tags = Vec::new();
     for r in &spec.resources {
-        let context = ResourceContext::new(&r.name, &r.fields, r.migration, r.protected);
+        let context = ResourceContext::new(&r.name, &r.fields, r.protected);
         fragments.push(fragment_value(&context, api)?);
         tags.push(json!({ "name": r.name.plural_words, "description": format!("The {} of the service.", r.name.plural_words) }));
     }

@@ -12,6 +12,7 @@ use crate::engine::apply;
 use crate::engine::fence;
 use crate::engine::journal::Op;
 use crate::engine::plan::{SCHEMA_FILE, Scope, plan_with, schema_for};
+use crate::model::migration;
 use crate::model::project::{Project, ProjectSpec};
 use crate::model::project_file::{self, FILE};
 use crate::templates::renderer::Renderer;
@@ -210,7 +211,14 @@ pub fn plan_changes_with(
         .collect();
     let mut renderer = Renderer::new();
     let (declared, schema) = schemas(project, new_spec, options.schema, &renderer)?;
-    let scope = Scope { resources: Some(&touched), without_record: true, schema: Some(&declared) };
+    // Migrations both specs hold are history: the same files on both sides, never rewritten.
+    let common = project.spec.migrations.iter().zip(&new_spec.migrations).take_while(|(a, b)| a == b).count();
+    let scope = Scope {
+        resources: Some(&touched),
+        migrations_from: if options.sync { 0 } else { common },
+        without_record: true,
+        schema: Some(&declared),
+    };
     let old = plan_with(&project.spec, scope, &mut renderer)?;
     let new = plan_with(new_spec, Scope { schema: schema.as_deref(), ..scope }, &mut renderer)?;
     let recorded = project_file::parse_manifest(
@@ -241,6 +249,11 @@ pub fn plan_changes_with(
     paths.dedup();
     for path in paths {
         let (o, n) = (old.get(path), new.get(path));
+        // A migration on disk may have run: no change rewrites or deletes it, not even `sync`
+        // after espresso's templates changed, nor `--force`.
+        if migration::is_history(path) && o.is_some() && root.join(path).exists() {
+            continue;
+        }
         if options.sync {
             // Only what espresso would now write differently from what it wrote last time, and
             // the schema itself, which `config add` and `remove` rewrite.
@@ -343,6 +356,14 @@ fn record_change(
         }
         doc.insert("resources", Item::ArrayOfTables(list));
     }
+    match project_file::migrations(spec) {
+        Some(list) => {
+            doc.insert("migrations", Item::ArrayOfTables(list));
+        }
+        None => {
+            doc.remove("migrations");
+        }
+    }
     let table = doc.get_mut("project").and_then(Item::as_table_mut).context("espresso.toml has no [project] table")?;
     let choices = &spec.choices;
     for (key, list) in [
@@ -386,11 +407,29 @@ fn record_change(
         *record.decor_mut() = d;
     }
     files.insert("sha256", Item::Value(record));
+    order_tables(&mut doc);
     let after = doc.to_string();
     // Freeing a large toml_edit tree item by item costs as much as parsing it; the process ends
     // right after this command, so the memory is handed back to the OS instead.
     std::mem::forget(doc);
     Ok(Change { path: FILE.into(), after: Some(after), before: Some(before), executable: false, rendered: None })
+}
+
+/// Puts the tables of `espresso.toml` in the order a new project file has them, whatever order
+/// the edits left: the resources and migrations before `[files]`, the long record, which stays last.
+fn order_tables(doc: &mut toml_edit::DocumentMut) {
+    let mut position = 0;
+    let mut next = || {
+        position += 1;
+        Some(position)
+    };
+    for key in ["espresso", "project", "resources", "migrations", "files"] {
+        match doc.get_mut(key) {
+            Some(Item::Table(t)) => t.set_position(next()),
+            Some(Item::ArrayOfTables(list)) => list.iter_mut().for_each(|t| t.set_position(next())),
+            _ => {}
+        }
+    }
 }
 
 fn string_array(items: &[String]) -> toml_edit::Array {

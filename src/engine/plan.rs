@@ -99,6 +99,9 @@ pub struct Scope<'a> {
     /// Render the files of only these resources (by singular name); `None` renders all. Every
     /// resource still registers into fences and the OpenAPI document, so shared files are whole.
     pub resources: Option<&'a [&'a str]>,
+    /// Render only the migrations from this index on: the earlier ones are history, the same in
+    /// both specs of a change, and a change never rewrites them.
+    pub migrations_from: usize,
     /// Leave out `espresso.toml` (a change edits the existing one instead).
     pub without_record: bool,
     /// The `config.schema.json` document to use instead of the one the bundles declare: the
@@ -125,9 +128,9 @@ pub fn plan_with(spec: &ProjectSpec, scope: Scope, renderer: &mut Renderer) -> a
         .iter()
         .map(|r| {
             if in_scope(&r.name.name) {
-                ResourceContext::new(&r.name, &r.fields, r.migration, r.protected)
+                ResourceContext::new(&r.name, &r.fields, r.protected)
             } else {
-                ResourceContext::names_only(&r.name, r.migration, r.protected)
+                ResourceContext::names_only(&r.name, r.protected)
             }
         })
         .collect();
@@ -166,6 +169,24 @@ pub fn plan_with(spec: &ProjectSpec, scope: Scope, renderer: &mut Renderer) -> a
         for r in &resources {
             instances.push((rb, minijinja::context! { resource => Value::from_serialize(r), ..ctx.clone() }));
             with_files.push(in_scope(&r.names.name));
+        }
+    }
+    // The migration bundle once per migration, from what the migration recorded, never from the
+    // resource as it is now.
+    let migration_bundle = if spec.migrations.len() > scope.migrations_from {
+        Some(Bundle::load(crate::model::migration::BUNDLE)?)
+    } else {
+        None
+    };
+    if let Some(mb) = &migration_bundle {
+        for m in &spec.migrations[scope.migrations_from..] {
+            let migration = minijinja::context! { file => &m.file, step => m.step.as_str(), command => m.command() };
+            let resource = ResourceContext::new(&m.resource, &m.fields, false);
+            instances.push((
+                mb,
+                minijinja::context! { migration => migration, resource => Value::from_serialize(&resource), ..ctx.clone() },
+            ));
+            with_files.push(true);
         }
     }
 

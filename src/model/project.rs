@@ -2,6 +2,7 @@
 
 use crate::cli::{Cache, Database, Ingress, NodeVersion};
 use crate::error::UsageError;
+use crate::model::migration::{self, Migration, Step};
 use crate::model::name::ProjectName;
 use crate::model::options::{Choices, Ci, Deploy};
 use crate::model::project_file::FILE;
@@ -15,8 +16,6 @@ use toml_edit::{DocumentMut, Item};
 pub struct ResourceSpec {
     pub name: ResourceName,
     pub fields: Vec<Field>,
-    /// Number of its migration file (`0003_create_orders.sql`), fixed when the resource is added.
-    pub migration: u32,
     /// Behind `auth-jwt`: every request authenticated, writes need the writer role.
     pub protected: bool,
 }
@@ -29,11 +28,35 @@ pub struct ProjectSpec {
     pub resources: Vec<ResourceSpec>,
     /// Middleware kinds added with `espresso add middleware`, in chain order.
     pub middleware: Vec<String>,
+    /// Every migration espresso wrote, in order (PostgreSQL projects): history, only appended to.
+    pub migrations: Vec<Migration>,
 }
 
 impl ProjectSpec {
     pub fn new(name: ProjectName, choices: Choices) -> Self {
-        Self { name, choices, resources: Vec::new(), middleware: Vec::new() }
+        Self { name, choices, resources: Vec::new(), middleware: Vec::new(), migrations: Vec::new() }
+    }
+
+    /// The resource named `name` (in any form `ResourceName` accepts).
+    pub fn resource(&self, name: &ResourceName) -> Option<&ResourceSpec> {
+        self.resources.iter().find(|r| r.name.plural_kebab == name.plural_kebab)
+    }
+
+    /// Appends the migration of `step` on `resource`, numbered after every migration recorded and
+    /// every numbered file in `on_disk`; nothing in a project without PostgreSQL.
+    pub fn record_migration<'a>(
+        &mut self,
+        step: Step,
+        resource: &ResourceName,
+        fields: Vec<Field>,
+        on_disk: impl IntoIterator<Item = &'a str>,
+    ) -> Option<&Migration> {
+        if self.choices.database != Database::Postgres {
+            return None;
+        }
+        let number = migration::next_number(&self.migrations, on_disk);
+        self.migrations.push(Migration::new(number, step, resource, fields));
+        self.migrations.last()
     }
 }
 
@@ -158,38 +181,69 @@ fn read_spec(doc: &DocumentMut) -> anyhow::Result<ProjectSpec> {
     choices.check()?;
 
     let mut resources = Vec::new();
+    // Projects made before migrations were recorded: each resource's create-table migration, as
+    // its current fields render it (fields could not change then).
+    let mut legacy = Vec::new();
     if let Some(item) = doc.get("resources") {
         let tables = item.as_array_of_tables().context("`resources` must be an array of tables ([[resources]])")?;
         for t in tables {
             let raw = t.get("name").and_then(Item::as_str).context("a [[resources]] entry has no `name`")?;
             let name = ResourceName::parse(raw).map_err(|e| anyhow::anyhow!("{}", e.message))?;
-            let fields = t
-                .get("fields")
-                .and_then(Item::as_array)
-                .with_context(|| format!("resource `{raw}` has no `fields` array"))?
-                .iter()
-                .map(|f| {
-                    f.as_str()
-                        .context("a field is not a string")
-                        .and_then(|s| Field::parse(s).map_err(|e| anyhow::anyhow!("{}", e.message)))
-                })
-                .collect::<anyhow::Result<_>>()?;
-            let migration = t
-                .get("migration")
-                .and_then(Item::as_integer)
-                .with_context(|| format!("resource `{raw}` has no `migration` number"))?;
+            let fields = field_list(t, raw)?;
+            if let Some(number) = t.get("migration").and_then(Item::as_integer) {
+                let number = u32::try_from(number).context("`migration` is out of range")?;
+                legacy.push(Migration::new(number, Step::CreateTable, &name, fields.clone()));
+            }
             let protected = t.get("protected").and_then(Item::as_bool).unwrap_or(false);
-            resources.push(ResourceSpec {
-                name,
-                fields,
-                migration: u32::try_from(migration).context("`migration` is out of range")?,
-                protected,
-            });
+            resources.push(ResourceSpec { name, fields, protected });
         }
     }
+    let migrations = match doc.get("migrations") {
+        Some(item) => item
+            .as_array_of_tables()
+            .context("`migrations` must be an array of tables ([[migrations]])")?
+            .iter()
+            .map(read_migration)
+            .collect::<anyhow::Result<Vec<_>>>()?,
+        None if database == Database::Postgres => {
+            legacy.sort_by_key(Migration::number);
+            legacy
+        }
+        None => Vec::new(),
+    };
     let middleware = match doc.get("project").and_then(|t| t.get("middleware")) {
         Some(_) => list_at(doc, "project", "middleware")?,
         None => Vec::new(),
     };
-    Ok(ProjectSpec { name, choices, resources, middleware })
+    Ok(ProjectSpec { name, choices, resources, middleware, migrations })
+}
+
+/// The `fields` array of a `[[resources]]` or `[[migrations]]` entry.
+fn field_list(t: &toml_edit::Table, owner: &str) -> anyhow::Result<Vec<Field>> {
+    t.get("fields")
+        .and_then(Item::as_array)
+        .with_context(|| format!("`{owner}` has no `fields` array"))?
+        .iter()
+        .map(|f| {
+            f.as_str()
+                .context("a field is not a string")
+                .and_then(|s| Field::parse(s).map_err(|e| anyhow::anyhow!("{}", e.message)))
+        })
+        .collect()
+}
+
+/// One `[[migrations]]` entry.
+fn read_migration(t: &toml_edit::Table) -> anyhow::Result<Migration> {
+    let file = t.get("file").and_then(Item::as_str).context("a [[migrations]] entry has no `file`")?;
+    anyhow::ensure!(
+        migration::number_of(file).is_some() && file.ends_with(".sql") && !file.contains(['/', '\\']),
+        "migration file `{file}` is not a numbered `.sql` file name"
+    );
+    let raw = t.get("step").and_then(Item::as_str).with_context(|| format!("migration `{file}` has no `step`"))?;
+    let step = Step::parse(raw).with_context(|| format!("migration `{file}` has an unknown step `{raw}`"))?;
+    let resource =
+        t.get("resource").and_then(Item::as_str).with_context(|| format!("migration `{file}` names no `resource`"))?;
+    let resource = ResourceName::parse(resource).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let fields = field_list(t, &format!("migration {file}"))?;
+    Ok(Migration { file: file.to_owned(), step, resource, fields })
 }

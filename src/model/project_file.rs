@@ -84,6 +84,9 @@ pub fn render(spec: &ProjectSpec, bundles: &[Bundle], files: &[PlannedFile]) -> 
         }
         doc.insert("resources", Item::ArrayOfTables(list));
     }
+    if let Some(list) = migrations(spec) {
+        doc.insert("migrations", Item::ArrayOfTables(list));
+    }
 
     let mut record = Table::new();
     record.decor_mut().set_prefix(
@@ -101,9 +104,26 @@ pub fn resource_table(r: &crate::model::project::ResourceSpec) -> Table {
     t.insert("name", value(r.name.name.as_str()));
     let specs: Vec<String> = r.fields.iter().map(|f| f.spec()).collect();
     t.insert("fields", value(array(specs.iter().map(String::as_str))));
-    t.insert("migration", value(i64::from(r.migration)));
     if r.protected {
         t.insert("protected", value(true));
     }
     t
+}
+
+/// The `[[migrations]]` entries of a project, `None` when it has none.
+pub fn migrations(spec: &ProjectSpec) -> Option<toml_edit::ArrayOfTables> {
+    if spec.migrations.is_empty() {
+        return None;
+    }
+    let mut list = toml_edit::ArrayOfTables::new();
+    for m in &spec.migrations {
+        let mut t = Table::new();
+        t.insert("file", value(m.file.as_str()));
+        t.insert("step", value(m.step.as_str()));
+        t.insert("resource", value(m.resource.name.as_str()));
+        let specs: Vec<String> = m.fields.iter().map(|f| f.spec()).collect();
+        t.insert("fields", value(array(specs.iter().map(String::as_str))));
+        list.push(t);
+    }
+    Some(list)
 }

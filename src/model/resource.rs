@@ -391,12 +391,16 @@ impl Field {
                 .parse::<i32>()
                 .map(Value::from)
                 .map_err(|_| invalid("an integer between -2147483648 and 2147483647")),
-            FieldType::Number => text
-                .parse::<f64>()
-                .ok()
-                .filter(|n| n.is_finite())
-                .map(Value::from)
-                .ok_or_else(|| invalid("a finite number")),
+            // Written as given: `default=0` stays 0, not 0.0, in the schema and the record.
+            FieldType::Number => match text.parse::<i32>() {
+                Ok(n) => Ok(Value::from(n)),
+                Err(_) => text
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|n| n.is_finite())
+                    .map(Value::from)
+                    .ok_or_else(|| invalid("a finite number")),
+            },
             FieldType::Boolean => text.parse::<bool>().map(Value::from).map_err(|_| invalid("`true` or `false`")),
             FieldType::Enum(values) => values
                 .iter()
@@ -659,6 +663,14 @@ mod tests {
     }
 }
 
+/// A JSON default as an SQL literal: numbers and booleans as they are, text quoted.
+fn sql_literal(value: &Value) -> String {
+    match value {
+        Value::String(s) => format!("'{}'", s.replace('\'', "''")),
+        other => other.to_string(),
+    }
+}
+
 /// A field as resource templates see it; JSON values are given as JSON text.
 #[derive(Debug, Serialize)]
 pub struct FieldContext {
@@ -672,6 +684,8 @@ pub struct FieldContext {
     /// Required in a create request: not optional and without a default.
     pub required: bool,
     pub default_json: Option<String>,
+    /// The default as an SQL literal (`'open'`, `1`, `true`), for a column added to a table.
+    pub sql_default: Option<String>,
     /// The property's JSON Schema ([`Field::property_schema`]), shared with the OpenAPI document.
     pub schema_json: String,
     pub example_json: String,
@@ -685,7 +699,6 @@ pub struct FieldContext {
 pub struct ResourceContext {
     #[serde(flatten)]
     pub names: ResourceName,
-    pub migration: String,
     pub fields: Vec<FieldContext>,
     /// A complete valid create body, and a second one whose unique values differ.
     pub example_json: String,
@@ -696,18 +709,17 @@ pub struct ResourceContext {
 
 impl ResourceContext {
     /// Names only: enough for registrations, for a resource whose own files are not rendered.
-    pub fn names_only(names: &ResourceName, migration: u32, protected: bool) -> Self {
+    pub fn names_only(names: &ResourceName, protected: bool) -> Self {
         Self {
             protected,
             names: names.clone(),
-            migration: format!("{migration:04}"),
             fields: Vec::new(),
             example_json: "{}".into(),
             other_example_json: "{}".into(),
         }
     }
 
-    pub fn new(names: &ResourceName, fields: &[Field], migration: u32, protected: bool) -> Self {
+    pub fn new(names: &ResourceName, fields: &[Field], protected: bool) -> Self {
         let mut example = serde_json::Map::new();
         let mut other = serde_json::Map::new();
         let mut out = Vec::with_capacity(fields.len());
@@ -724,6 +736,7 @@ impl ResourceContext {
                 unique: f.unique,
                 required: !f.optional && f.default.is_none(),
                 default_json: f.default.as_ref().map(Value::to_string),
+                sql_default: f.default.as_ref().map(sql_literal),
                 schema_json: f.property_schema().to_string(),
                 example_json: a.to_string(),
                 other_example_json: b.to_string(),
@@ -732,7 +745,6 @@ impl ResourceContext {
         }
         Self {
             names: names.clone(),
-            migration: format!("{migration:04}"),
             protected,
             fields: out,
             example_json: Value::Object(example).to_string(),

@@ -133,6 +133,17 @@ pub fn start_service(
             return Err(format!("npm run migrate failed:\n{text}"));
         }
     }
+    spawn_service(project, node_bin, env, log)
+}
+
+/// Starts `project` as it is (dependencies installed, migrations applied) with `node <package.json
+/// main>` on a free loopback port with `env`; returns once `/live` answers 200.
+pub fn spawn_service(
+    project: &Path,
+    node_bin: &Path,
+    env: &[(String, String)],
+    log: &Path,
+) -> Result<(Service, u16), String> {
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(project.join("package.json")).map_err(|e| e.to_string())?)
             .map_err(|e| format!("package.json: {e}"))?;

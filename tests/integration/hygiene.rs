@@ -6,6 +6,7 @@ use espresso::cli::{Cache, Database, Ingress, NodeVersion};
 use espresso::engine::fence;
 use espresso::engine::package_json;
 use espresso::engine::plan::{all_npm_dependencies, plan_project};
+use espresso::model::migration::Step;
 use espresso::model::name::ProjectName;
 use espresso::model::options::{Choices, Ci, Deploy};
 use espresso::model::project::{ProjectSpec, ResourceSpec};
@@ -183,7 +184,6 @@ fn every_supported_combination_plans_with_valid_fences() {
         .iter()
         .map(|f| Field::parse(f).unwrap())
         .collect(),
-        migration: 1,
         protected: false,
     }];
     let mut parsed = 0;
@@ -191,6 +191,9 @@ fn every_supported_combination_plans_with_valid_fences() {
         let mut spec = ProjectSpec::new(ProjectName::parse("orders").unwrap(), choices.clone());
         let bare = plan_project(&spec).unwrap_or_else(|e| panic!("{choices:?}: {e:#}"));
         spec.resources = resources.clone();
+        for r in &resources {
+            spec.record_migration(Step::CreateTable, &r.name, r.fields.clone(), []);
+        }
         let plan = plan_project(&spec).unwrap_or_else(|e| panic!("{choices:?} with a resource: {e:#}"));
         assert!(plan.files.len() > bare.files.len());
         for f in &plan.files {
