@@ -242,9 +242,21 @@ pub enum FieldType {
     Url,
     Json,
     Enum(Vec<String>),
+    /// An exact decimal: `precision` significant digits, `scale` of them after the point
+    /// (PostgreSQL `numeric(p,s)`), sent and stored as a string so no float ever rounds it.
+    Decimal {
+        precision: u8,
+        scale: u8,
+    },
 }
 
-const TYPE_NAMES: &str = "string, text, integer, number, boolean, date, datetime, uuid, email, url, json, enum(a|b|c)";
+const TYPE_NAMES: &str = "string, text, integer, number, decimal (decimal(p,s)), boolean, date, datetime, uuid, email, url, json, enum(a|b|c)";
+
+/// The precision and scale of a bare `decimal`: amounts up to 9,999,999,999.99.
+pub const DECIMAL_DEFAULT: (u8, u8) = (12, 2);
+
+/// The largest precision `decimal(p,s)` takes, the SQL standard's usual bound.
+const DECIMAL_MAX_PRECISION: u8 = 38;
 
 impl FieldType {
     /// The type named `raw`; `Err` says why an `enum(...)` is not valid, `Ok(None)` that the name
@@ -262,6 +274,25 @@ impl FieldType {
             "email" => Self::Email,
             "url" => Self::Url,
             "json" => Self::Json,
+            "decimal" => Self::Decimal { precision: DECIMAL_DEFAULT.0, scale: DECIMAL_DEFAULT.1 },
+            _ if raw.starts_with("decimal(") => {
+                let inner = raw.strip_prefix("decimal(").and_then(|r| r.strip_suffix(')'));
+                let numbers = inner
+                    .and_then(|i| i.split_once(','))
+                    .and_then(|(p, s)| Some((p.trim().parse::<u8>().ok()?, s.trim().parse::<u8>().ok()?)));
+                match numbers {
+                    Some((precision, scale))
+                        if (1..=DECIMAL_MAX_PRECISION).contains(&precision) && scale <= precision =>
+                    {
+                        Self::Decimal { precision, scale }
+                    }
+                    _ => {
+                        return Err(format!(
+                            "`{raw}` must be `decimal(p,s)` with a precision p from 1 to {DECIMAL_MAX_PRECISION} and a scale s from 0 to p, such as `decimal(12,2)`"
+                        ));
+                    }
+                }
+            }
             _ => {
                 let Some(inner) = raw.strip_prefix("enum(").and_then(|r| r.strip_suffix(')')) else { return Ok(None) };
                 let values: Vec<String> = inner.split('|').map(str::to_owned).collect();
@@ -284,6 +315,7 @@ impl FieldType {
     fn spec(&self) -> String {
         match self {
             Self::Enum(values) => format!("enum({})", values.join("|")),
+            Self::Decimal { precision, scale } => format!("decimal({precision},{scale})"),
             other => format!("{other:?}").to_lowercase(),
         }
     }
@@ -417,6 +449,14 @@ impl Field {
             FieldType::Url => valid_url(text)
                 .then(|| Value::from(text))
                 .ok_or_else(|| invalid("an http:// or https:// URL of at most 2048 characters")),
+            FieldType::Decimal { precision, scale } => {
+                canonical_decimal(text, *precision, *scale).map(Value::from).ok_or_else(|| {
+                    invalid(&format!(
+                        "a decimal of at most {} digits before the point and {scale} after it",
+                        precision - scale
+                    ))
+                })
+            }
             // PostgreSQL normalises timestamps (`.000Z`), so a default would not come back as given.
             FieldType::Datetime => Err("datetime fields take no default".into()),
             FieldType::Json => Err("json fields take no default".into()),
@@ -464,6 +504,9 @@ impl Field {
             // generators and fuzzers (Schemathesis failed to generate for it); `items` for Spectral.
             FieldType::Json => json!({ "type": ["object", "array", "string", "number", "boolean"], "items": {} }),
             FieldType::Enum(values) => json!({ "type": "string", "enum": values }),
+            FieldType::Decimal { precision, scale } => {
+                json!({ "type": "string", "pattern": decimal_pattern(*precision, *scale), "maxLength": usize::from(*precision) + 2 })
+            }
         }
     }
 
@@ -494,6 +537,7 @@ impl Field {
             FieldType::Datetime => "timestamptz".into(),
             FieldType::Uuid => "uuid".into(),
             FieldType::Json => "jsonb".into(),
+            FieldType::Decimal { precision, scale } => format!("numeric({precision},{scale})"),
             FieldType::Enum(values) => format!(
                 "text CHECK ({} IN ({}))",
                 sql_identifier(&self.name.to_snake_case()),
@@ -532,6 +576,18 @@ impl Field {
             }
             FieldType::Json => (json!({ "key": n + 1 }), json!({ "key": n + 2 })),
             FieldType::Enum(values) => (json!(values[seed % values.len()]), json!(values[(seed + 1) % values.len()])),
+            FieldType::Decimal { precision, scale } => {
+                // Written as PostgreSQL gives them back: exactly `scale` digits after the point.
+                let whole = if precision > scale { seed % 8 + 1 } else { 0 };
+                let at = |whole: usize, digit: char| match *scale {
+                    0 => whole.to_string(),
+                    s => format!("{whole}.{digit}{}", "0".repeat(usize::from(s) - 1)),
+                };
+                match scale {
+                    0 => (json!(at(whole, '0')), json!(at(whole + 1, '0'))),
+                    _ => (json!(at(whole, '5')), json!(at(whole, '7'))),
+                }
+            }
         }
     }
 
@@ -540,6 +596,8 @@ impl Field {
     pub fn invalid_example(&self) -> Option<Value> {
         Some(match &self.kind {
             FieldType::Integer | FieldType::Number => json!("not a number"),
+            // A JSON number: a float could already have rounded it.
+            FieldType::Decimal { .. } => json!(12.5),
             FieldType::Boolean => json!("maybe"),
             FieldType::Json if self.optional => return None,
             FieldType::Json => Value::Null,
@@ -551,6 +609,48 @@ impl Field {
             FieldType::Text => json!(42),
         })
     }
+}
+
+/// The regular expression a `decimal(p,s)` value matches: an optional minus, at most p-s digits
+/// before the point without leading zeros, and at most s after it.
+pub fn decimal_pattern(precision: u8, scale: u8) -> String {
+    let whole = match precision - scale {
+        0 => "0".to_owned(),
+        1 => "(0|[1-9])".to_owned(),
+        n => format!("(0|[1-9][0-9]{{0,{}}})", n - 1),
+    };
+    let fraction = if scale == 0 { String::new() } else { format!("(\\.[0-9]{{1,{scale}}})?") };
+    format!("^-?{whole}{fraction}$")
+}
+
+/// `text` as the service stores a `decimal(p,s)`: exactly `scale` digits after the point and no
+/// negative zero, as PostgreSQL's numeric gives it back; `None` when the pattern rejects it.
+pub fn canonical_decimal(text: &str, precision: u8, scale: u8) -> Option<String> {
+    let (negative, body) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (whole, fraction) = match body.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (body, None),
+    };
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    let whole_ok = digits(whole)
+        && (whole == "0" || !whole.starts_with('0'))
+        && (whole == "0" || whole.len() <= usize::from(precision - scale));
+    let fraction_ok = fraction.is_none_or(|f| digits(f) && f.len() <= usize::from(scale));
+    if !whole_ok || !fraction_ok {
+        return None;
+    }
+    let mut out = whole.to_owned();
+    if scale > 0 {
+        out.push('.');
+        let f = fraction.unwrap_or_default();
+        out.push_str(f);
+        out.push_str(&"0".repeat(usize::from(scale) - f.len()));
+    }
+    let zero = out.bytes().all(|b| b == b'0' || b == b'.');
+    Some(if negative && !zero { format!("-{out}") } else { out })
 }
 
 /// A calendar date as ajv-formats' `date` format accepts it: YYYY-MM-DD with a real month and day.
@@ -657,8 +757,54 @@ mod tests {
             "9x",
             "s:enum()",
             "flag:boolean:unique",
+            "p:decimal(0,0)",
+            "p:decimal(5,6)",
+            "p:decimal(39,2)",
+            "p:decimal(12)",
+            "p:decimal:default=1.234",
+            "p:decimal(4,2):default=123",
+            "p:decimal:default=01",
+            "p:decimal:default=1e3",
         ] {
             assert!(Field::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn decimals_are_exact_strings_with_their_scale() {
+        let f = Field::parse("price:decimal:default=7.5").unwrap();
+        assert_eq!(f.kind, FieldType::Decimal { precision: 12, scale: 2 });
+        assert_eq!((f.spec().as_str(), f.sql_type().as_str()), ("price:decimal(12,2):default=7.50", "numeric(12,2)"));
+        assert_eq!(f.value_schema()["pattern"], "^-?(0|[1-9][0-9]{0,9})(\\.[0-9]{1,2})?$");
+        assert_eq!(decimal_pattern(3, 3), "^-?0(\\.[0-9]{1,3})?$");
+        assert_eq!(decimal_pattern(5, 0), "^-?(0|[1-9][0-9]{0,4})$");
+        for (text, canonical) in [
+            ("-0", Some("0.00")),
+            ("-0.10", Some("-0.10")),
+            ("12", Some("12.00")),
+            ("9999999999.99", Some("9999999999.99")),
+        ] {
+            assert_eq!(canonical_decimal(text, 12, 2).as_deref(), canonical, "{text}");
+        }
+        for bad in ["99999999999", "1.", ".5", "+1", "1.234", "0x1", ""] {
+            assert_eq!(canonical_decimal(bad, 12, 2), None, "{bad}");
+        }
+        for seed in 0..20 {
+            for (p, s) in [(12, 2), (3, 3), (5, 0), (1, 0)] {
+                let f = Field {
+                    name: "d".into(),
+                    kind: FieldType::Decimal { precision: p, scale: s },
+                    optional: false,
+                    unique: false,
+                    default: None,
+                };
+                let (a, b) = f.examples(seed);
+                assert_ne!(a, b);
+                for v in [a, b] {
+                    let text = v.as_str().unwrap();
+                    assert_eq!(canonical_decimal(text, p, s).as_deref(), Some(text), "decimal({p},{s}) example {text}");
+                }
+            }
         }
     }
 }
@@ -686,6 +832,11 @@ pub struct FieldContext {
     pub default_json: Option<String>,
     /// The default as an SQL literal (`'open'`, `1`, `true`), for a column added to a table.
     pub sql_default: Option<String>,
+    /// Digits after the point of a decimal field (its values are given back with exactly these).
+    pub decimal_scale: Option<u8>,
+    /// For a decimal field, a value sent (`-0`) and how the service gives it back (`0.00`).
+    pub decimal_sent_json: Option<String>,
+    pub decimal_stored_json: Option<String>,
     /// The property's JSON Schema ([`Field::property_schema`]), shared with the OpenAPI document.
     pub schema_json: String,
     pub example_json: String,
@@ -705,7 +856,21 @@ pub struct ResourceContext {
     pub other_example_json: String,
     /// Behind authentication (`auth-jwt`).
     pub protected: bool,
+    /// A field is named like a member every JavaScript object inherits (`constructor`,
+    /// `toString`): TypeScript then needs an assertion where it would take the member's type.
+    pub shadows_object_members: bool,
 }
+
+/// What every JavaScript object inherits from `Object.prototype`.
+const OBJECT_MEMBERS: &[&str] = &[
+    "constructor",
+    "hasOwnProperty",
+    "isPrototypeOf",
+    "propertyIsEnumerable",
+    "toLocaleString",
+    "toString",
+    "valueOf",
+];
 
 impl ResourceContext {
     /// Names only: enough for registrations, for a resource whose own files are not rendered.
@@ -713,6 +878,7 @@ impl ResourceContext {
         Self {
             protected,
             names: names.clone(),
+            shadows_object_members: false,
             fields: Vec::new(),
             example_json: "{}".into(),
             other_example_json: "{}".into(),
@@ -737,6 +903,17 @@ impl ResourceContext {
                 required: !f.optional && f.default.is_none(),
                 default_json: f.default.as_ref().map(Value::to_string),
                 sql_default: f.default.as_ref().map(sql_literal),
+                decimal_scale: match f.kind {
+                    FieldType::Decimal { scale, .. } => Some(scale),
+                    _ => None,
+                },
+                decimal_sent_json: matches!(f.kind, FieldType::Decimal { .. }).then(|| json!("-0").to_string()),
+                decimal_stored_json: match f.kind {
+                    FieldType::Decimal { precision, scale } => {
+                        canonical_decimal("-0", precision, scale).map(|d| json!(d).to_string())
+                    }
+                    _ => None,
+                },
                 schema_json: f.property_schema().to_string(),
                 example_json: a.to_string(),
                 other_example_json: b.to_string(),
@@ -746,6 +923,7 @@ impl ResourceContext {
         Self {
             names: names.clone(),
             protected,
+            shadows_object_members: fields.iter().any(|f| OBJECT_MEMBERS.contains(&f.name.as_str())),
             fields: out,
             example_json: Value::Object(example).to_string(),
             other_example_json: Value::Object(other).to_string(),

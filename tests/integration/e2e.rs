@@ -495,9 +495,11 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
 }
 
 /// Every field definition espresso accepts (each type with each set of modifiers it allows, and
-/// names that are reserved words in JavaScript or SQL) in one PostgreSQL project, whose own tests
-/// then run on both Node lines, in memory and against the real server. Also: espresso's list of
-/// SQL key words that need quoting covers the server's.
+/// names that are reserved words in JavaScript or SQL) in one PostgreSQL project per language,
+/// whose own tests then run in memory and against the real server: JavaScript on both Node lines,
+/// TypeScript (whose type check is the new risk: a field named `constructor`) on Node 26, the
+/// pair the variants cover least. Also: espresso's list of SQL key words that need quoting
+/// covers the server's.
 fn every_accepted_field_works(sb: &Sandbox, harness: &Path, postgres: &Postgres) -> Result<(), String> {
     let reserved = postgres.query("SELECT word FROM pg_get_keywords() WHERE catcode IN ('R', 'T') ORDER BY word");
     let missing: Vec<&str> =
@@ -505,60 +507,63 @@ fn every_accepted_field_works(sb: &Sandbox, harness: &Path, postgres: &Postgres)
     if !missing.is_empty() {
         return Err(format!("SQL_RESERVED lacks key words the server reserves: {missing:?}"));
     }
-    let project = "svc-fields";
-    sb.run(&[
-        "new",
-        project,
-        "-q",
-        "--language",
-        "javascript",
-        "--database",
-        "postgres",
-        "--deploy",
-        "none",
-        "--ci",
-        "none",
-    ])
-    .success();
-    let dir = sb.path().join(project);
-    let matrix = field_matrix();
-    let mut combinations = 0;
-    for (short, _, _) in crate::support::FIELD_TYPES {
-        let resource = format!("probe-{short}");
-        let mut args = vec!["add", "resource", resource.as_str()];
-        for (_, spec, _) in matrix.iter().filter(|(s, _, d)| s == short && d.is_ok()) {
-            args.extend(["--field", spec.as_str()]);
-            combinations += 1;
+    for (language, nodes) in [("javascript", "24,26"), ("typescript", "26")] {
+        let project = format!("svc-fields-{language}");
+        sb.run(&[
+            "new",
+            &project,
+            "-q",
+            "--language",
+            language,
+            "--database",
+            "postgres",
+            "--deploy",
+            "none",
+            "--ci",
+            "none",
+        ])
+        .success();
+        let dir = sb.path().join(&project);
+        let matrix = field_matrix();
+        let mut combinations = 0;
+        for (short, _, _) in crate::support::FIELD_TYPES {
+            let resource = format!("probe-{short}");
+            let mut args = vec!["add", "resource", resource.as_str()];
+            for (_, spec, _) in matrix.iter().filter(|(s, _, d)| s == short && d.is_ok()) {
+                args.extend(["--field", spec.as_str()]);
+                combinations += 1;
+            }
+            espresso_in(&dir, &args);
+        }
+        let mut args = vec!["add", "resource", "keyword"];
+        for f in KEYWORD_FIELDS {
+            args.extend(["--field", f]);
         }
         espresso_in(&dir, &args);
-    }
-    let mut args = vec!["add", "resource", "keyword"];
-    for f in KEYWORD_FIELDS {
-        args.extend(["--field", f]);
-    }
-    espresso_in(&dir, &args);
-    let started = Instant::now();
-    let out = Command::new(harness)
-        .arg(&dir)
-        .args(["--node", "24,26", "--fail-on-skip", "-v", "--only", "schemas,node"])
-        .env("DATABASE_URL", postgres.database(project))
-        .env("VALIDATE_EXTRA_PROBES", "/openapi.json=200 /api/v1/keywords=200")
-        .output()
-        .expect("validate-service runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let summary = stdout.lines().last().unwrap_or_default().to_owned();
-    tell(&format!(
-        "{:<24} {summary} ({:.0?}, {combinations} field combinations and {} keyword names)",
-        "fields",
-        started.elapsed(),
-        KEYWORD_FIELDS.len()
-    ));
-    let skipped: Vec<&str> = stdout.lines().filter(|l| l.contains("ℹ skipped ")).collect();
-    if !out.status.success() || !summary.ends_with(" 0 failed") {
-        return Err(format!("fields: {summary}\n{stdout}{}", String::from_utf8_lossy(&out.stderr)));
-    }
-    if skipped.len() != 2 || !skipped.iter().all(|l| l.trim_end().ends_with("skipped 0")) {
-        return Err(format!("fields: the PostgreSQL tests did not all run: {skipped:?}"));
+        let started = Instant::now();
+        let out = Command::new(harness)
+            .arg(&dir)
+            .args(["--node", nodes, "--fail-on-skip", "-v", "--only", "schemas,node"])
+            .env("DATABASE_URL", postgres.database(&project))
+            .env("VALIDATE_EXTRA_PROBES", "/openapi.json=200 /api/v1/keywords=200")
+            .output()
+            .expect("validate-service runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let summary = stdout.lines().last().unwrap_or_default().to_owned();
+        tell(&format!(
+            "{:<24} {summary} ({:.0?}, {combinations} field combinations and {} keyword names, Node {nodes})",
+            format!("fields {language}"),
+            started.elapsed(),
+            KEYWORD_FIELDS.len()
+        ));
+        let skipped: Vec<&str> = stdout.lines().filter(|l| l.contains("ℹ skipped ")).collect();
+        if !out.status.success() || !summary.ends_with(" 0 failed") {
+            return Err(format!("fields {language}: {summary}\n{stdout}{}", String::from_utf8_lossy(&out.stderr)));
+        }
+        let runs = nodes.split(',').count();
+        if skipped.len() != runs || !skipped.iter().all(|l| l.trim_end().ends_with("skipped 0")) {
+            return Err(format!("fields {language}: the PostgreSQL tests did not all run: {skipped:?}"));
+        }
     }
     Ok(())
 }

@@ -356,6 +356,8 @@ pub const FIELD_TYPES: &[(&str, &str, &str)] = &[
     ("url", "url", "https://example.com/x?a=1"),
     ("json", "json", "{}"),
     ("enum", "enum(a|b|c)", "b"),
+    ("decimal", "decimal(10,3)", "-12.5"),
+    ("whole", "decimal(6,0)", "-7"),
 ];
 
 /// Every field type with every set of modifiers, and what espresso decides for it: `Ok` (it
@@ -413,6 +415,11 @@ pub const REFUSED_FIELDS: &[(&str, &str)] = &[
     ("a-very-long-field-name-that-postgresql-would-silently-cut-short-x:string", "PostgreSQL's limit"),
     ("created_at:datetime", "managed by the service"),
     ("s:money", "unknown type `money`"),
+    ("p:decimal(5,6)", "a scale s from 0 to p"),
+    ("p:decimal(40,2)", "a precision p from 1 to 38"),
+    ("p:decimal:default=1.234", "at most 10 digits before the point and 2 after it"),
+    ("p:decimal(3,1):default=123", "at most 2 digits before the point"),
+    ("p:decimal:default=1e3", "a decimal of"),
 ];
 
 /// Names that are reserved words in JavaScript or SQL, or inherited by every JavaScript object:
