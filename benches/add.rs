@@ -1,5 +1,6 @@
-//! Benchmark: `espresso add resource` in a fresh project against the same command in a project
-//! that already has 200 resources (the target: at most 2x).
+//! Benchmark: `espresso add resource` and `espresso add field` in a fresh PostgreSQL project
+//! (one resource, so a field has somewhere to go) against the same commands in a project that
+//! already has 200 resources and their migrations (the target: at most 2x).
 //!
 //!     cargo bench --bench add            (RUNS=30 by default)
 //!
@@ -7,8 +8,10 @@
 //! the two projects alternate, and which goes first alternates from run to run; nothing is
 //! deleted (see benches/new.rs).
 
+use espresso::cli::Database;
 use espresso::engine::apply::{TargetState, write_new};
 use espresso::engine::plan::plan_project;
+use espresso::model::migration::Step;
 use espresso::model::name::ProjectName;
 use espresso::model::options::Choices;
 use espresso::model::project::{ProjectSpec, ResourceSpec};
@@ -37,18 +40,31 @@ fn settle() {
 fn project(dir: &Path, resources: usize) {
     let mut spec = ProjectSpec::new(
         ProjectName::parse("shop").unwrap(),
-        Choices { language: "javascript", deploy: vec![], ci: vec![], ..Choices::default() },
+        Choices {
+            language: "javascript",
+            database: Database::Postgres,
+            deploy: vec![],
+            ci: vec![],
+            ..Choices::default()
+        },
     );
     for i in 0..resources {
-        let fields =
+        let fields: Vec<Field> =
             ["title", "quantity:integer", "sku:string:unique"].iter().map(|f| Field::parse(f).unwrap()).collect();
-        spec.resources.push(ResourceSpec {
-            name: ResourceName::parse(&format!("thing{i}")).unwrap(),
-            fields,
-            protected: false,
-        });
+        let name = ResourceName::parse(&format!("thing{i}")).unwrap();
+        spec.record_migration(Step::CreateTable, &name, fields.clone(), []);
+        spec.resources.push(ResourceSpec { name, fields, protected: false });
     }
     write_new(&plan_project(&spec).unwrap(), dir, TargetState::Missing).unwrap();
+}
+
+/// Runs `espresso -C dir <args> -q` and returns how long it took.
+fn timed(bin: &str, dir: &Path, args: &[&str]) -> Duration {
+    let start = Instant::now();
+    let status = Command::new(bin).arg("-C").arg(dir).args(args).arg("-q").stdout(Stdio::null()).status().unwrap();
+    let t = start.elapsed();
+    assert!(status.success(), "{args:?} in {}", dir.display());
+    t
 }
 
 fn main() {
@@ -57,15 +73,12 @@ fn main() {
     let out = std::env::temp_dir().join(format!("espresso-bench-add-{}", std::process::id()));
     std::fs::create_dir_all(&out).unwrap();
     let (fresh, big) = (out.join("fresh"), out.join("big"));
-    project(&fresh, 0);
+    project(&fresh, 1);
     project(&big, 200);
-
-    let add = |dir: &Path| {
-        let start = Instant::now();
-        let status = Command::new(bin)
-            .arg("-C")
-            .arg(dir)
-            .args([
+    let commands: [(&str, &[&str]); 2] = [
+        (
+            "add resource",
+            &[
                 "add",
                 "resource",
                 "widget",
@@ -75,40 +88,41 @@ fn main() {
                 "count:integer",
                 "--field",
                 "code:string:unique",
-                "-q",
-            ])
-            .stdout(Stdio::null())
-            .status()
-            .unwrap();
-        let t = start.elapsed();
-        assert!(status.success());
-        t
-    };
-    let (mut t_fresh, mut t_big) = (Vec::new(), Vec::new());
-    for i in 0..runs + 3 {
-        let (a, b) = (out.join(format!("fresh-{i}")), out.join(format!("big-{i}")));
-        copy(&fresh, &a);
-        copy(&big, &b);
-        // Let the copies' writes reach the disk first, so neither command pays for them.
-        settle();
-        // Which project goes first alternates, so neither always follows the other's writes.
-        let (x, y) = if i % 2 == 0 {
-            let x = add(&a);
-            (x, add(&b))
-        } else {
-            let y = add(&b);
-            (add(&a), y)
-        };
-        if i >= 3 {
-            t_fresh.push(x);
-            t_big.push(y);
+            ],
+        ),
+        ("add field", &["add", "field", "thing0", "note:text:optional", "total:decimal:default=0"]),
+    ];
+    println!("espresso add in a PostgreSQL project; {runs} alternating runs, medians\n");
+    println!("| command | fresh (1 resource) | 200 resources | ratio |\n| --- | ---: | ---: | ---: |");
+    for (label, args) in commands {
+        let (mut t_fresh, mut t_big) = (Vec::new(), Vec::new());
+        for i in 0..runs + 3 {
+            let slug = label.replace(' ', "-");
+            let (a, b) = (out.join(format!("{slug}-fresh-{i}")), out.join(format!("{slug}-big-{i}")));
+            copy(&fresh, &a);
+            copy(&big, &b);
+            // Let the copies' writes reach the disk first, so neither command pays for them.
+            settle();
+            // Which project goes first alternates, so neither always follows the other's writes.
+            let (x, y) = if i % 2 == 0 {
+                let x = timed(bin, &a, args);
+                (x, timed(bin, &b, args))
+            } else {
+                let y = timed(bin, &b, args);
+                (timed(bin, &a, args), y)
+            };
+            if i >= 3 {
+                t_fresh.push(x);
+                t_big.push(y);
+            }
         }
+        let (f, b) = (median(t_fresh), median(t_big));
+        println!(
+            "| {label} | {:.2} ms | {:.2} ms | {:.2}x |",
+            f.as_secs_f64() * 1000.0,
+            b.as_secs_f64() * 1000.0,
+            b.as_secs_f64() / f.as_secs_f64()
+        );
     }
-    let (f, b) = (median(t_fresh), median(t_big));
-    println!("espresso add resource; {runs} alternating runs, medians\n");
-    println!("| project | add resource |\n| --- | ---: |");
-    println!("| fresh | {:.2} ms |", f.as_secs_f64() * 1000.0);
-    println!("| 200 resources | {:.2} ms |", b.as_secs_f64() * 1000.0);
-    println!("| ratio | {:.2}x |", b.as_secs_f64() / f.as_secs_f64());
     println!("\n(output kept in {})", out.display());
 }

@@ -459,7 +459,15 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
         if let Some(podman) =
             podman.as_ref().filter(|_| build_image && sb.path().join(&project).join("Dockerfile").is_file())
         {
-            match crate::image::check_image(podman, &sb.path().join(&project), node, &node_bin(node), &env) {
+            let fresh = postgres.database(&format!("{project}-image"));
+            match crate::image::check_image(
+                podman,
+                &sb.path().join(&project),
+                node,
+                &node_bin(node),
+                &env,
+                Some(&fresh),
+            ) {
                 Ok(summary) => tell(&format!("{:<24} image: {summary}", v.name)),
                 Err(e) => failures.push(format!("{} (image): {e}", v.name)),
             }

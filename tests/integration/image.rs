@@ -106,13 +106,101 @@ fn status(port: u16, path: &str) -> Result<u16, String> {
     crate::support::http_get(port, path).map(|(status, _)| status)
 }
 
-/// Builds the project's image, runs it and stops it; a summary with the figures.
+/// The command every deployment file runs the image's migrations with, read from each of them:
+/// they must agree, so that running it here proves them all.
+fn migrate_command(project: &Path) -> Result<Vec<String>, String> {
+    let read = |rel: &str| std::fs::read_to_string(project.join(rel)).map_err(|e| format!("{rel}: {e}"));
+    let yaml = |rel: &str| -> Result<serde_json::Value, String> {
+        yaml_serde::from_str(&read(rel)?).map_err(|e| format!("{rel}: {e}"))
+    };
+    let strings = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+    };
+    let mut found: Vec<(String, Vec<String>)> = Vec::new();
+    if project.join("k8s/base/deployment.yaml").is_file() {
+        let d = yaml("k8s/base/deployment.yaml")?;
+        found.push((
+            "k8s init container".into(),
+            strings(&d["spec"]["template"]["spec"]["initContainers"][0]["command"]),
+        ));
+    }
+    if project.join("compose.prod.yaml").is_file() {
+        found
+            .push(("compose.prod.yaml".into(), strings(&yaml("compose.prod.yaml")?["services"]["migrate"]["command"])));
+    }
+    if project.join("ecs/task-definition.json").is_file() {
+        let t: serde_json::Value =
+            serde_json::from_str(&read("ecs/task-definition.json")?).map_err(|e| e.to_string())?;
+        found.push(("ECS task".into(), strings(&t["containerDefinitions"][0]["command"])));
+    }
+    let Some((_, first)) = found.first().cloned() else { return Ok(vec!["node".into(), "dist/migrate.js".into()]) };
+    match found.iter().find(|(_, c)| *c != first || c.is_empty()) {
+        Some((which, c)) => Err(format!("{which} runs migrations with {c:?}, others with {first:?}")),
+        None => Ok(first),
+    }
+}
+
+/// Runs the image's migrations as the deployment files do: against `fresh` (an empty database)
+/// they must apply every file and exit 0; against a server that is not there, exit non-zero
+/// fast, which is what stops a rollout. A summary.
+fn check_migrations(
+    podman: &Podman,
+    project: &Path,
+    tag: &str,
+    env: &[(String, String)],
+    fresh: &str,
+) -> Result<String, String> {
+    let command = migrate_command(project)?;
+    let run = |url: &str| {
+        let mut run = podman.command();
+        run.args(["run", "--rm", "--network=host", "--read-only", "--tmpfs", "/tmp"]).args([
+            "--ulimit",
+            "nofile=1024:1024",
+            "--ulimit",
+            "nproc=4096:4096",
+        ]);
+        for (k, v) in env.iter().filter(|(k, _)| k != "DATABASE_URL") {
+            run.args(["-e", &format!("{k}={v}")]);
+        }
+        run.args(["-e", &format!("DATABASE_URL={url}")]).arg(tag).args(&command);
+        run.output().map_err(|e| e.to_string())
+    };
+    let out = run(fresh)?;
+    // podman's own complaints (no systemd here) go to stderr; the runner's report to stdout.
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let files = std::fs::read_dir(project.join("migrations"))
+        .map_err(|e| e.to_string())?
+        .filter(|e| e.as_ref().is_ok_and(|e| e.path().extension().is_some_and(|x| x == "sql")))
+        .count();
+    if !out.status.success() || !text.starts_with("applied ") || text.matches(".sql").count() != files {
+        return Err(format!(
+            "`{}` in the image did not apply the {files} migrations: {text}{}",
+            command.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    let started = Instant::now();
+    let closed = format!("postgres://nobody@127.0.0.1:{}/none", crate::support::free_port());
+    let out = run(&closed)?;
+    if out.status.success() {
+        return Err("the migrations ran against a server that is not there and exited 0".into());
+    }
+    Ok(format!(
+        "`{}` applied {files} migrations to an empty database and exited 1 in {:.1?} without a server",
+        command.join(" "),
+        started.elapsed()
+    ))
+}
+
+/// Builds the project's image, runs it and stops it; a summary with the figures. With
+/// PostgreSQL, `fresh` is an empty database for the image's migrations (`check_migrations`).
 pub fn check_image(
     podman: &Podman,
     project: &Path,
     node: &str,
     node_bin: &Path,
     env: &[(String, String)],
+    fresh: Option<&str>,
 ) -> Result<String, String> {
     podman.base(node, node_bin)?;
     let name = project.file_name().unwrap().to_string_lossy().into_owned();
@@ -136,6 +224,10 @@ pub fn check_image(
         return Err("the image has no HEALTHCHECK".into());
     }
     let size_mb = image[0]["Size"].as_f64().unwrap_or_default() / 1e6;
+    let migrations = match fresh.filter(|_| project.join("migrations").is_dir()) {
+        Some(url) => format!("; {}", check_migrations(podman, project, &tag, env, url)?),
+        None => String::new(),
+    };
 
     let port = crate::support::free_port();
     let container = format!("{name}-e2e");
@@ -155,7 +247,7 @@ pub fn check_image(
         return Err(format!("the service did not log its graceful stop:\n{logs}"));
     }
     Ok(format!(
-        "image built in {:.0?} ({size_mb:.0} MB) from a local node:{node}-alpine stand-in; runs as 10001:10001 on a read-only root; /live, /ready and /openapi.json 200; HEALTHCHECK healthy; SIGTERM to exit 0 in {stopped_in:.1?}",
+        "image built in {:.0?} ({size_mb:.0} MB) from a local node:{node}-alpine stand-in; runs as 10001:10001 on a read-only root; /live, /ready and /openapi.json 200; HEALTHCHECK healthy; SIGTERM to exit 0 in {stopped_in:.1?}{migrations}",
         built
     ))
 }
