@@ -90,15 +90,19 @@ fn pretty(v: &Value) -> anyhow::Result<String> {
 /// The base document: everything but the resources' paths and schemas.
 pub fn base_document(spec: &ProjectSpec) -> anyhow::Result<String> {
     let api = Api::of(spec);
-    let mut fragments = Vec::new();
     let mut tags = Vec::new();
+    let mut refs = BTreeSet::new();
+    // Which shared components a fragment refers to depends only on whether the resource has a
+    // unique field and is protected: one fragment of each shape is enough (a project with 200
+    // resources would otherwise build 200 fragments for each plan of a change).
+    let mut shapes = BTreeSet::new();
     for r in &spec.resources {
-        let context = ResourceContext::new(&r.name, &r.fields, r.protected);
-        fragments.push(fragment_value(&context, api)?);
+        if shapes.insert((r.fields.iter().any(|f| f.unique), r.protected)) {
+            let context = ResourceContext::new(&r.name, &r.fields, r.protected);
+            collect_refs(&fragment_value(&context, api)?, &mut refs);
+        }
         tags.push(json!({ "name": r.name.plural_words, "description": format!("The {} of the service.", r.name.plural_words) }));
     }
-    let mut refs = BTreeSet::new();
-    fragments.iter().for_each(|f| collect_refs(f, &mut refs));
     let used = |kind: &str, name: &str| refs.contains(&format!("#/components/{kind}/{name}"));
 
     let mut responses = Map::new();
@@ -210,6 +214,39 @@ struct Op<'a> {
     success: (&'static str, Value),
     /// The statuses it answers with on its own, besides those of the project around it.
     errors: &'a [u16],
+}
+
+/// The query parameters of a list: the page, a filter per filterable field (ranges on ordered
+/// ones), and `sort`, each with the schema its value is checked against.
+fn list_parameters(r: &ResourceContext) -> Value {
+    let mut out =
+        vec![json!({ "$ref": "#/components/parameters/limit" }), json!({ "$ref": "#/components/parameters/offset" })];
+    let timestamp: Value = serde_json::from_str(&r.timestamp_schema_json).unwrap_or_default();
+    let mut filters: Vec<(&str, Value, bool)> = Vec::new();
+    for f in &r.fields {
+        if let Some(schema) = &f.filter_schema_json {
+            filters.push((f.name.as_str(), serde_json::from_str(schema).unwrap_or_default(), f.ranges));
+        }
+    }
+    filters.push(("createdAt", timestamp.clone(), true));
+    filters.push(("updatedAt", timestamp, true));
+    for (name, schema, ranges) in &filters {
+        out.push(json!({ "name": name, "in": "query", "description": format!("Only items whose `{name}` equals this."), "schema": schema }));
+        if *ranges {
+            for (op, words) in [("gt", "greater than"), ("gte", "at least"), ("lt", "less than"), ("lte", "at most")] {
+                out.push(json!({ "name": format!("{name}[{op}]"), "in": "query", "description": format!("Only items whose `{name}` is {words} this."), "schema": schema }));
+            }
+        }
+    }
+    let names: Vec<&str> = filters.iter().map(|(n, _, _)| *n).collect();
+    let key = format!("-?({})", names.join("|"));
+    out.push(json!({
+        "name": "sort",
+        "in": "query",
+        "description": format!("Up to 3 fields to order by, comma-separated, each with `-` for descending; ties go by id. One of: {}.", names.join(", ")),
+        "schema": { "type": "string", "pattern": format!("^{key}(,{key}){{0,2}}$") }
+    }));
+    Value::Array(out)
 }
 
 fn operation(r: &ResourceContext, api: Api, unique: bool, op: Op) -> Value {
@@ -330,12 +367,10 @@ fn fragment_value(r: &ResourceContext, api: Api) -> anyhow::Result<Value> {
             id: format!("list{}", n.plural_pascal),
             summary: format!("List {plural}"),
             description: format!(
-                "Returns {plural} in creation order, `limit` at a time from `offset`, with the total count."
+                "Returns {plural} in creation order (or as `sort` says), `limit` at a time from `offset`, with the total count of those that match the filters. A filter `field=value` keeps the items whose field equals the value, and on numbers, decimals, dates and timestamps `field[gt]`, `[gte]`, `[lt]` and `[lte]` keep a range; null never matches. `sort` lists fields, each with `-` for descending, nulls last, strings by code point. Any other parameter is a 400."
             ),
             write: false,
-            parameters: Some(
-                json!([{ "$ref": "#/components/parameters/limit" }, { "$ref": "#/components/parameters/offset" }]),
-            ),
+            parameters: Some(list_parameters(r)),
             body: None,
             success: ("200", ok(&format!("A page of {plural}"), &format!("{item}Page"))),
             errors: &[],

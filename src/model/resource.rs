@@ -591,6 +591,23 @@ impl Field {
         }
     }
 
+    /// How a list filters and sorts by the field (`?status=paid`, `?total[gte]=10`,
+    /// `?sort=-total`): `None` for text and json, which have no useful order or equality.
+    /// Ordered kinds also take ranges; `text` kinds sort by code point (`COLLATE "C"`).
+    pub fn filter_kind(&self) -> Option<&'static str> {
+        Some(match &self.kind {
+            FieldType::String | FieldType::Email | FieldType::Url | FieldType::Enum(_) => "text",
+            FieldType::Uuid => "uuid",
+            FieldType::Integer => "integer",
+            FieldType::Number => "number",
+            FieldType::Decimal { .. } => "decimal",
+            FieldType::Boolean => "boolean",
+            FieldType::Date => "date",
+            FieldType::Datetime => "datetime",
+            FieldType::Text | FieldType::Json => return None,
+        })
+    }
+
     /// A value the schema rejects, for validation tests (`None` for an optional json field,
     /// which takes anything).
     pub fn invalid_example(&self) -> Option<Value> {
@@ -834,6 +851,12 @@ pub struct FieldContext {
     pub sql_default: Option<String>,
     /// Digits after the point of a decimal field (its values are given back with exactly these).
     pub decimal_scale: Option<u8>,
+    /// How lists filter and sort by it ([`Field::filter_kind`]), and the JSON Schema of one
+    /// filter value (the field's value schema, without null or default).
+    pub filter_kind: Option<&'static str>,
+    pub filter_schema_json: Option<String>,
+    /// Ranges (`[gt]`, `[gte]`, `[lt]`, `[lte]`) apply: numbers, decimals, dates and datetimes.
+    pub ranges: bool,
     /// For a decimal field, a value sent (`-0`) and how the service gives it back (`0.00`).
     pub decimal_sent_json: Option<String>,
     pub decimal_stored_json: Option<String>,
@@ -859,6 +882,14 @@ pub struct ResourceContext {
     /// A field is named like a member every JavaScript object inherits (`constructor`,
     /// `toString`): TypeScript then needs an assertion where it would take the member's type.
     pub shadows_object_members: bool,
+    /// The JSON Schema of a timestamp filter value (`createdAt[gte]`): a datetime field's.
+    pub timestamp_schema_json: String,
+}
+
+/// The JSON Schema of a `createdAt` or `updatedAt` value, as a filter takes it.
+pub fn timestamp_schema() -> Value {
+    Field { name: "createdAt".into(), kind: FieldType::Datetime, optional: false, unique: false, default: None }
+        .value_schema()
 }
 
 /// What every JavaScript object inherits from `Object.prototype`.
@@ -879,6 +910,7 @@ impl ResourceContext {
             protected,
             names: names.clone(),
             shadows_object_members: false,
+            timestamp_schema_json: timestamp_schema().to_string(),
             fields: Vec::new(),
             example_json: "{}".into(),
             other_example_json: "{}".into(),
@@ -907,6 +939,9 @@ impl ResourceContext {
                     FieldType::Decimal { scale, .. } => Some(scale),
                     _ => None,
                 },
+                filter_kind: f.filter_kind(),
+                filter_schema_json: f.filter_kind().map(|_| f.value_schema().to_string()),
+                ranges: matches!(f.filter_kind(), Some("integer" | "number" | "decimal" | "date" | "datetime")),
                 decimal_sent_json: matches!(f.kind, FieldType::Decimal { .. }).then(|| json!("-0").to_string()),
                 decimal_stored_json: match f.kind {
                     FieldType::Decimal { precision, scale } => {
@@ -924,6 +959,7 @@ impl ResourceContext {
             names: names.clone(),
             protected,
             shadows_object_members: fields.iter().any(|f| OBJECT_MEMBERS.contains(&f.name.as_str())),
+            timestamp_schema_json: timestamp_schema().to_string(),
             fields: out,
             example_json: Value::Object(example).to_string(),
             other_example_json: Value::Object(other).to_string(),

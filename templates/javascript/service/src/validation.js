@@ -42,6 +42,22 @@ export function validator(schema) {
   };
 }
 
+/**
+ * Turns the JSON Schema of one value into a check that returns null for a value it accepts and
+ * what is wrong otherwise (a list filter's value, checked by its field's own schema). Compiled
+ * on the first call, like `validator`.
+ *
+ * @param {object} schema
+ * @returns {(value: unknown) => string | null}
+ */
+export function checker(schema) {
+  let validate;
+  return (value) => {
+    validate ??= instance().compile(schema);
+    return validate(value) ? null : validate.errors.map((e) => e.message).join('; ');
+  };
+}
+
 function describe(error) {
   const field = error.params.missingProperty ?? error.params.additionalProperty ?? error.instancePath.slice(1).replaceAll('/', '.');
   const message = error.keyword === 'additionalProperties' ? 'is not a known field' : error.message;

@@ -44,6 +44,19 @@ export function validator(schema: JSONSchema): (value: unknown) => unknown {
   };
 }
 
+/**
+ * Turns the JSON Schema of one value into a check that returns null for a value it accepts and
+ * what is wrong otherwise (a list filter's value, checked by its field's own schema). Compiled
+ * on the first call, like `validator`.
+ */
+export function checker(schema: JSONSchema): (value: unknown) => string | null {
+  let validate: ValidateFunction | undefined;
+  return (value) => {
+    validate ??= instance().compile(schema as AnySchema);
+    return validate(value) ? null : validate.errors!.map((e) => e.message).join('; ');
+  };
+}
+
 function describe(error: ErrorObject): FieldError {
   const params = error.params as { missingProperty?: string; additionalProperty?: string };
   const field = params.missingProperty ?? params.additionalProperty ?? error.instancePath.slice(1).replaceAll('/', '.');

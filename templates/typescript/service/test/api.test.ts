@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import request from 'supertest';
+import { compareValues, listQuery, MAX_SORT_KEYS, selectPage } from '../src/list-query.ts';
+import type { FilterKind, ListQuery } from '../src/list-query.ts';
 import { MAX_LIMIT, pagination } from '../src/pagination.ts';
-import { validator } from '../src/validation.ts';
+import { checker, validator } from '../src/validation.ts';
 import { HttpError } from '../src/errors.ts';
 import { buildApp } from './helpers.ts';
 
@@ -16,6 +18,68 @@ describe('pagination', () => {
     for (const query of [{ limit: '0' }, { limit: String(MAX_LIMIT + 1) }, { limit: 'ten' }, { offset: '-1' }, { offset: '1.5' }, { limit: ['1', '2'] }]) {
       assert.throws(() => pagination(query), { status: 400, code: 'bad_request' }, JSON.stringify(query));
     }
+  });
+});
+
+describe('list queries', () => {
+  const kinds: Record<string, FilterKind> = { status: 'text', total: 'decimal', qty: 'integer', due: 'date' };
+  const checks: Record<string, (value: unknown) => string | null> = {
+    status: checker({ type: 'string', enum: ['open', 'paid'] }),
+    total: checker({ type: 'string', pattern: '^-?(0|[1-9][0-9]{0,9})(\\.[0-9]{1,2})?$' }),
+    qty: checker({ type: 'integer' }),
+    due: checker({ type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$' }),
+  };
+  const timestamp = checker({ type: 'string', format: 'date-time' });
+  const fields = { kinds, check: (field: string, value: unknown) => (checks[field] ?? timestamp)(value) };
+
+  it('reads filters, ranges, sort keys and the page', () => {
+    const query = listQuery({ status: 'paid', 'total[gte]': '10', 'qty[lt]': '3', sort: '-total,createdAt', limit: '5' }, fields);
+    assert.deepEqual(query, {
+      limit: 5,
+      offset: 0,
+      filters: [
+        { field: 'status', op: 'eq', value: 'paid' },
+        { field: 'total', op: 'gte', value: '10' },
+        { field: 'qty', op: 'lt', value: 3 },
+      ],
+      sort: [
+        { field: 'total', descending: true },
+        { field: 'createdAt', descending: false },
+      ],
+    });
+  });
+
+  it('answers 400 naming every unknown, repeated or invalid parameter', () => {
+    assert.throws(
+      () => listQuery({ nope: '1', 'status[gt]': 'a', qty: 'x', status: ['open', 'paid'], sort: 'colour', total: '1.234' }, fields),
+      (err: HttpError) => {
+        assert.equal(err.status, 400);
+        assert.deepEqual(err.errors?.map((e) => e.field).toSorted(), ['nope', 'qty', 'sort', 'status', 'status[gt]', 'total']);
+        return true;
+      },
+    );
+    assert.throws(() => listQuery({ sort: Array.from({ length: MAX_SORT_KEYS + 1 }, () => 'qty').join(',') }, fields), { status: 400 });
+  });
+
+  it('compares as PostgreSQL does: decimals by value, strings by code point', () => {
+    assert.equal(compareValues('10', '10.00', 'decimal'), 0);
+    assert.equal(compareValues('-2.5', '-10', 'decimal'), 1);
+    assert.equal(compareValues('Z', 'a', 'text'), -1);
+    assert.equal(compareValues('2026-01-01T10:00:00+02:00', '2026-01-01T08:00:00Z', 'datetime'), 0);
+  });
+
+  it('selects the page: filters skip nulls, sort keys put nulls last, ties go by id', () => {
+    const items = [
+      { id: 'c', status: 'open', total: '5.00', qty: 1, due: null },
+      { id: 'a', status: 'paid', total: '12.50', qty: 2, due: '2026-02-01' },
+      { id: 'b', status: 'paid', total: '12.50', qty: null, due: '2026-01-01' },
+    ];
+    const page = (query: Partial<ListQuery>) => selectPage(items, { limit: 20, offset: 0, filters: [], sort: [], ...query }, kinds);
+    assert.deepEqual(page({ filters: [{ field: 'status', op: 'eq', value: 'paid' }] }).items.map((i) => i.id), ['a', 'b']);
+    assert.deepEqual(page({ filters: [{ field: 'qty', op: 'gte', value: 1 }] }).total, 2);
+    assert.deepEqual(page({ sort: [{ field: 'total', descending: true }] }).items.map((i) => i.id), ['a', 'b', 'c']);
+    assert.deepEqual(page({ sort: [{ field: 'due', descending: true }] }).items.map((i) => i.id), ['a', 'b', 'c']);
+    assert.deepEqual(page({ sort: [{ field: 'due', descending: false }], limit: 1, offset: 1 }), { items: [items[1]], total: 3 });
   });
 });
 
