@@ -199,8 +199,9 @@ const FIELD_HELP: &str = "\
 Fields: --field <name>[:<type>[:<modifier>...]], repeated.
   types      string (default), text, integer, number, boolean, date, datetime, uuid, email, url,
              json, enum(a|b|c)
-  modifiers  optional (may be null; fields are required otherwise), unique, default=<value>
-             (default= goes last and takes the rest, colons included)
+  modifiers  optional (may be null; fields are required otherwise), unique, indexed (a
+             PostgreSQL index for list filters and sorts), default=<value> (default= goes last
+             and takes the rest, colons included)
   refused    unique boolean, json or text; defaults on datetime and json; a default the type rejects
 
 Example:

@@ -54,6 +54,10 @@ pub fn add(args: AddFieldArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Resul
     let mut spec = project.spec.clone();
     let on_disk = migration_files(&project.root)?;
     spec.record_migration(Step::AddColumns, &resource.name, fields.clone(), on_disk.iter().map(String::as_str));
+    let indexed: Vec<_> = fields.iter().filter(|f| f.indexed).cloned().collect();
+    if !indexed.is_empty() {
+        spec.record_migration(Step::CreateIndexes, &resource.name, indexed, on_disk.iter().map(String::as_str));
+    }
     let target = spec.resources.iter_mut().find(|r| r.name == resource.name).expect("the resource exists");
     target.fields.extend(fields);
     let changes = change::plan_changes(&mut project, &spec, args.flags.force)?;

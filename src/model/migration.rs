@@ -20,18 +20,23 @@ pub const BUNDLE: &str = "common/migration";
 pub enum Step {
     CreateTable,
     AddColumns,
+    /// Indexes for columns added to a table that may hold rows: built concurrently, outside a
+    /// transaction, so writes go on meanwhile.
+    CreateIndexes,
     DropColumns,
     DropTable,
 }
 
 impl Step {
-    pub const ALL: [Step; 4] = [Self::CreateTable, Self::AddColumns, Self::DropColumns, Self::DropTable];
+    pub const ALL: [Step; 5] =
+        [Self::CreateTable, Self::AddColumns, Self::CreateIndexes, Self::DropColumns, Self::DropTable];
 
     /// As recorded in espresso.toml, and the name of its template.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::CreateTable => "create-table",
             Self::AddColumns => "add-columns",
+            Self::CreateIndexes => "create-indexes",
             Self::DropColumns => "drop-columns",
             Self::DropTable => "drop-table",
         }
@@ -66,6 +71,7 @@ impl Migration {
         let what = match step {
             Step::CreateTable => format!("create_{table}"),
             Step::AddColumns => format!("add_{columns}_to_{table}"),
+            Step::CreateIndexes => format!("index_{columns}_on_{table}"),
             Step::DropColumns => format!("drop_{columns}_from_{table}"),
             Step::DropTable => format!("drop_{table}"),
         };
@@ -87,7 +93,7 @@ impl Migration {
         let name = &self.resource.name;
         match self.step {
             Step::CreateTable => format!("espresso add resource {name}"),
-            Step::AddColumns => format!(
+            Step::AddColumns | Step::CreateIndexes => format!(
                 "espresso add field {name} {}",
                 self.fields.iter().map(Field::spec).collect::<Vec<_>>().join(" ")
             ),

@@ -328,6 +328,8 @@ pub struct Field {
     pub kind: FieldType,
     pub optional: bool,
     pub unique: bool,
+    /// `indexed`: a PostgreSQL index serves the list filter and sort on it.
+    pub indexed: bool,
     pub default: Option<Value>,
 }
 
@@ -339,7 +341,7 @@ impl Field {
     pub fn parse(raw: &str) -> Result<Self, UsageError> {
         let bad = |why: String| {
             UsageError::new(format!("invalid field `{raw}`: {why}")).hint(format!(
-                "write `--field name:type[:optional][:unique][:default=<value>]` with a type among {TYPE_NAMES}"
+                "write `--field name:type[:optional][:unique|:indexed][:default=<value>]` with a type among {TYPE_NAMES}"
             ))
         };
         let (head, default) = match raw.split_once(":default=") {
@@ -372,17 +374,27 @@ impl Field {
                 Err(why) => return Err(bad(why)),
             },
         };
-        let mut field = Field { name, kind, optional: false, unique: false, default: None };
+        let mut field = Field { name, kind, optional: false, unique: false, indexed: false, default: None };
         for modifier in parts {
             let flag = match modifier {
                 "optional" => &mut field.optional,
                 "unique" => &mut field.unique,
+                "indexed" => &mut field.indexed,
                 other => return Err(bad(format!("unknown modifier `{other}`"))),
             };
             if *flag {
                 return Err(bad(format!("`{modifier}` is given twice")));
             }
             *flag = true;
+        }
+        if field.indexed && field.unique {
+            return Err(bad("a unique field is indexed already (its UNIQUE constraint is an index)".into()));
+        }
+        if field.indexed && field.filter_kind().is_none() {
+            return Err(bad(format!(
+                "a {} field cannot be indexed: lists do not filter or sort by it",
+                field.kind.spec()
+            )));
         }
         match &field.kind {
             FieldType::Json | FieldType::Boolean if field.unique => {
@@ -471,6 +483,9 @@ impl Field {
         }
         if self.unique {
             s.push_str(":unique");
+        }
+        if self.indexed {
+            s.push_str(":indexed");
         }
         if let Some(d) = &self.default {
             s.push_str(&format!(":default={}", d.as_str().map(str::to_owned).unwrap_or_else(|| d.to_string())));
@@ -813,6 +828,7 @@ mod tests {
                     kind: FieldType::Decimal { precision: p, scale: s },
                     optional: false,
                     unique: false,
+                    indexed: false,
                     default: None,
                 };
                 let (a, b) = f.examples(seed);
@@ -844,6 +860,9 @@ pub struct FieldContext {
     pub sql_type: String,
     pub optional: bool,
     pub unique: bool,
+    /// Has an index of its own (`indexed`), named `index_name`.
+    pub indexed: bool,
+    pub index_name: String,
     /// Required in a create request: not optional and without a default.
     pub required: bool,
     pub default_json: Option<String>,
@@ -888,8 +907,15 @@ pub struct ResourceContext {
 
 /// The JSON Schema of a `createdAt` or `updatedAt` value, as a filter takes it.
 pub fn timestamp_schema() -> Value {
-    Field { name: "createdAt".into(), kind: FieldType::Datetime, optional: false, unique: false, default: None }
-        .value_schema()
+    Field {
+        name: "createdAt".into(),
+        kind: FieldType::Datetime,
+        optional: false,
+        unique: false,
+        indexed: false,
+        default: None,
+    }
+    .value_schema()
 }
 
 /// What every JavaScript object inherits from `Object.prototype`.
@@ -932,6 +958,8 @@ impl ResourceContext {
                 sql_type: f.sql_type(),
                 optional: f.optional,
                 unique: f.unique,
+                indexed: f.indexed,
+                index_name: format!("{}_{}_idx", names.plural_snake, f.name.to_snake_case()),
                 required: !f.optional && f.default.is_none(),
                 default_json: f.default.as_ref().map(Value::to_string),
                 sql_default: f.default.as_ref().map(sql_literal),

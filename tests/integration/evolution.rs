@@ -218,7 +218,8 @@ impl Api {
 
     /// Every item of a list route (the test keeps lists under one page).
     fn items(&self, path: &str) -> Result<Vec<serde_json::Value>, String> {
-        match self.call("GET", &format!("{path}?limit=100"), None)? {
+        let joiner = if path.contains('?') { '&' } else { '?' };
+        match self.call("GET", &format!("{path}{joiner}limit=100"), None)? {
             (200, page) => Ok(page["items"].as_array().cloned().unwrap_or_default()),
             (status, body) => Err(format!("GET {path}: {status} {body}")),
         }
@@ -292,6 +293,25 @@ fn steps() -> Vec<Step> {
             },
         },
         Step {
+            what: "add an indexed field (its index built concurrently); filter and sort the rows",
+            commands: &[&["add", "field", "order", "region:string:indexed:default=eu"]],
+            check: |api| {
+                let all = api.items(&format!("{ORDERS}?region=eu&sort=-total,customer"))?;
+                let totals: Vec<_> = all.iter().map(|i| i["total"].clone()).collect();
+                expect(
+                    totals
+                        == [serde_json::json!(12.5), serde_json::json!(3), serde_json::json!(0), serde_json::json!(0)],
+                    || format!("the four rows, by total descending: {all:?}"),
+                )?;
+                let paid = api.items(&format!("{ORDERS}?status=paid&total[gt]=1"))?;
+                expect(paid.len() == 1 && paid[0]["customer"] == "barbara", || format!("{paid:?}"))?;
+                match api.call("GET", &format!("{ORDERS}?region[gt]=x"), None)? {
+                    (400, _) => Ok(()),
+                    other => Err(format!("a range on a string: {other:?}")),
+                }
+            },
+        },
+        Step {
             what: "add resource customer, remove it, add it again with other fields",
             commands: &[
                 &["add", "resource", "customer", "--field", "name"],
@@ -321,6 +341,11 @@ fn schema_of(postgres: &crate::servers::Postgres, db: &str) -> String {
         db,
         "SELECT table_name, column_name, data_type, is_nullable, coalesce(column_default, '') \
          FROM information_schema.columns WHERE table_schema = 'public' ORDER BY table_name, column_name",
+    ) + &postgres.query_in(
+        db,
+        "SELECT c.relname, i.indisvalid, pg_get_indexdef(i.indexrelid) FROM pg_index i \
+         JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = 'public' ORDER BY c.relname",
     )
 }
 
@@ -402,6 +427,9 @@ fn a_deployed_database_keeps_its_rows_through_every_change() {
                 "{language}, step {n}: the deployed database and a fresh one differ"
             );
         }
+        let index = postgres
+            .query_in(&live_db, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'orders_region_idx'::regclass");
+        assert_eq!(index.trim(), "t", "{language}: the concurrently built index is valid");
         crate::support::tell(&format!(
             "evolution {language:<10} {} steps on PostgreSQL: rows kept, schemas equal, lint{} clean, {tests} tests pass at the end ({:.0?})",
             steps().len(),

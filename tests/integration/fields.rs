@@ -73,6 +73,8 @@ fn names_that_are_reserved_words_work_and_sql_keywords_are_quoted() {
         "  \"order\" integer NOT NULL UNIQUE,",
         "  \"default\" text CHECK (\"default\" IN ('x', 'y')) NOT NULL,",
         "  class varchar(255) NOT NULL,",
+        "CREATE INDEX keywords_user_idx ON keywords (\"user\");",
+        "CREATE INDEX keywords_group_idx ON keywords (\"group\");",
     ] {
         assert!(migration.contains(line), "{line}\n{migration}");
     }

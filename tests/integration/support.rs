@@ -420,6 +420,10 @@ pub const REFUSED_FIELDS: &[(&str, &str)] = &[
     ("p:decimal:default=1.234", "at most 10 digits before the point and 2 after it"),
     ("p:decimal(3,1):default=123", "at most 2 digits before the point"),
     ("p:decimal:default=1e3", "a decimal of"),
+    ("s:string:unique:indexed", "indexed already"),
+    ("t:text:indexed", "cannot be indexed"),
+    ("j:json:optional:indexed", "cannot be indexed"),
+    ("s:string:indexed:indexed", "`indexed` is given twice"),
 ];
 
 /// Names that are reserved words in JavaScript or SQL, or inherited by every JavaScript object:
@@ -430,11 +434,11 @@ pub const KEYWORD_FIELDS: &[&str] = &[
     "delete",
     "constructor",
     "order:integer:unique",
-    "user:string:optional",
+    "user:string:optional:indexed",
     "select:text",
     "limit:integer:default=3",
     "default:enum(x|y):default=y",
-    "group:date:optional",
+    "group:date:optional:indexed",
     "to-string",
     "value-of:json",
     "site:url:optional:default=https://example.com:8443/a?b=c",

@@ -8,6 +8,21 @@ import { projectRoot } from '../package-info.ts';
 /** Default location of the SQL migrations, applied in file-name order. */
 export const MIGRATIONS_DIR = fileURLToPath(new URL('migrations/', projectRoot));
 
+/**
+ * The first line of a migration that cannot run inside a transaction (CREATE INDEX
+ * CONCURRENTLY): its statements run one by one, each on its own, so each must be safe to run
+ * again after a failure half-way.
+ */
+const NO_TRANSACTION = '-- espresso:no-transaction';
+
+/** The statements of such a migration: split where a line ends with `;`, comments left out. */
+function statements(sql: string): string[] {
+  return sql
+    .split(/;[ \t]*$/m)
+    .map((part) => part.replaceAll(/^\s*--.*$/gm, '').trim())
+    .filter((part) => part.length > 0);
+}
+
 /** Any constant works; it only has to be the same for every instance of this service. */
 const LOCK_ID = 72_616_001;
 
@@ -29,6 +44,16 @@ export async function migrate(pool: Pool, dir = MIGRATIONS_DIR): Promise<string[
     const done = new Set((await client.query<{ name: string }>('SELECT name FROM schema_migrations')).rows.map((row) => row.name));
     for (const file of files.filter((name) => !done.has(name))) {
       const sql = await readFile(join(dir, file), 'utf8');
+      if (sql.startsWith(NO_TRANSACTION)) {
+        try {
+          for (const statement of statements(sql)) await client.query(statement);
+        } catch (err) {
+          throw new Error(`migration ${file} failed: ${(err as Error).message}`, { cause: err });
+        }
+        await client.query('INSERT INTO schema_migrations (name) VALUES ($1)', [file]);
+        applied.push(file);
+        continue;
+      }
       await client.query('BEGIN');
       try {
         await client.query(sql);
