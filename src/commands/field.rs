@@ -2,7 +2,7 @@
 //! a PostgreSQL project a new migration changes its table, which may already hold rows.
 
 use super::resource::{existing, parse_fields};
-use super::{access, finish, migration_files, open};
+use super::{access, finish, open, record_migration};
 use crate::cli::Database;
 use crate::cli::{AddFieldArgs, RemoveFieldArgs};
 use crate::engine::change;
@@ -52,11 +52,10 @@ pub fn add(args: AddFieldArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Resul
         }
     }
     let mut spec = project.spec.clone();
-    let on_disk = migration_files(&project.root)?;
-    spec.record_migration(Step::AddColumns, &resource.name, fields.clone(), on_disk.iter().map(String::as_str));
+    record_migration(&mut spec, &project.root, Step::AddColumns, &resource.name, fields.clone())?;
     let indexed: Vec<_> = fields.iter().filter(|f| f.indexed).cloned().collect();
     if !indexed.is_empty() {
-        spec.record_migration(Step::CreateIndexes, &resource.name, indexed, on_disk.iter().map(String::as_str));
+        record_migration(&mut spec, &project.root, Step::CreateIndexes, &resource.name, indexed)?;
     }
     let target = spec.resources.iter_mut().find(|r| r.name == resource.name).expect("the resource exists");
     target.fields.extend(fields);
@@ -91,10 +90,7 @@ pub fn remove(args: RemoveFieldArgs, cwd: &Path, reporter: &Reporter) -> anyhow:
         );
     }
     let mut spec = project.spec.clone();
-    let on_disk = migration_files(&project.root)?;
-    let dropped = spec
-        .record_migration(Step::DropColumns, &resource.name, gone.clone(), on_disk.iter().map(String::as_str))
-        .map(|m| m.path());
+    let dropped = record_migration(&mut spec, &project.root, Step::DropColumns, &resource.name, gone.clone())?;
     let target = spec.resources.iter_mut().find(|r| r.name == resource.name).expect("the resource exists");
     target.fields.retain(|f| !gone.contains(f));
     let changes = change::plan_changes(&mut project, &spec, args.flags.force)?;

@@ -10,10 +10,13 @@ pub mod recover;
 pub mod resource;
 
 use crate::cli::ChangeFlags;
+use crate::cli::Database;
 use crate::engine::change::ChangeSet;
 use crate::engine::journal::{self, Outcome, Recovery};
 use crate::engine::lock::{Access, ProjectLock};
-use crate::model::project::Project;
+use crate::model::migration::Step;
+use crate::model::project::{Project, ProjectSpec};
+use crate::model::resource::{Field, ResourceName};
 use crate::report::Reporter;
 use anyhow::Context;
 use std::path::Path;
@@ -54,23 +57,32 @@ fn open_to_list(cwd: &Path, reporter: &Reporter) -> anyhow::Result<Option<(Proje
     Ok(Project::load(&root).ok().map(|p| (p, lock)))
 }
 
-/// The names of the files in the project's `migrations/` folder (none when it has none): the
-/// next migration is numbered after every one, hand-written ones included.
-fn migration_files(root: &Path) -> anyhow::Result<Vec<String>> {
-    let dir = root.join(crate::model::migration::DIR);
-    let entries = match std::fs::read_dir(&dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot read `{}`", dir.display()))),
-    };
-    let mut names = Vec::new();
-    for entry in entries {
-        let entry = entry.with_context(|| format!("cannot read `{}`", dir.display()))?;
-        if let Some(name) = entry.file_name().to_str() {
-            names.push(name.to_owned());
-        }
+/// Records in `spec` the migration of `step` on `resource` (PostgreSQL projects only), numbered
+/// after every migration recorded and every numbered file in the project's `migrations/` folder
+/// (hand-written ones included); returns the new file's path.
+fn record_migration(
+    spec: &mut ProjectSpec,
+    root: &Path,
+    step: Step,
+    resource: &ResourceName,
+    fields: Vec<Field>,
+) -> anyhow::Result<Option<String>> {
+    if spec.choices.database != Database::Postgres {
+        return Ok(None);
     }
-    Ok(names)
+    let dir = root.join(crate::model::migration::DIR);
+    let mut on_disk = Vec::new();
+    match std::fs::read_dir(&dir) {
+        Ok(entries) => {
+            for entry in entries {
+                let entry = entry.with_context(|| format!("cannot read `{}`", dir.display()))?;
+                on_disk.extend(entry.file_name().to_str().map(str::to_owned));
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot read `{}`", dir.display()))),
+    }
+    Ok(spec.record_migration(step, resource, fields, on_disk.iter().map(String::as_str)).map(|m| m.path()))
 }
 
 /// The access a changing command needs: `--dry-run` only reads.

@@ -1,7 +1,7 @@
 //! `espresso add resource` and `remove resource`.
 
 use super::middleware::AUTH;
-use super::{access, finish, migration_files, open};
+use super::{access, finish, open, record_migration};
 use crate::cli::{AddResourceArgs, RemoveResourceArgs};
 use crate::engine::change;
 use crate::error;
@@ -65,8 +65,7 @@ pub fn add(args: AddResourceArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Re
         );
     }
     let mut spec = project.spec.clone();
-    let on_disk = migration_files(&project.root)?;
-    spec.record_migration(Step::CreateTable, &name, fields.clone(), on_disk.iter().map(String::as_str));
+    record_migration(&mut spec, &project.root, Step::CreateTable, &name, fields.clone())?;
     spec.resources.push(ResourceSpec { name, fields, protected: args.protect });
     let changes = change::plan_changes(&mut project, &spec, args.flags.force)?;
     finish(&changes, &args.flags, reporter)
@@ -80,10 +79,7 @@ pub fn remove(args: RemoveResourceArgs, cwd: &Path, reporter: &Reporter) -> anyh
     let gone = existing(&project.spec, &args.name)?.clone();
     let mut spec = project.spec.clone();
     spec.resources.retain(|r| r.name != gone.name);
-    let on_disk = migration_files(&project.root)?;
-    let dropped = spec
-        .record_migration(Step::DropTable, &gone.name, gone.fields.clone(), on_disk.iter().map(String::as_str))
-        .map(|m| m.path());
+    let dropped = record_migration(&mut spec, &project.root, Step::DropTable, &gone.name, gone.fields.clone())?;
     let changes = change::plan_changes(&mut project, &spec, args.flags.force)?;
     finish(&changes, &args.flags, reporter)?;
     if let Some(path) = dropped {
