@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
-import { createServer as createTcpServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { startTracing, tracesUrl, tracingDependency, untracedPaths } from '../src/tracing.js';
-import { buildBundle, testAuth } from './helpers.js';
+import { buildBundle, freePort, testAuth } from './helpers.js';
 
 describe('tracing', () => {
   it('stays off without a collector endpoint', async () => {
@@ -51,16 +50,6 @@ function fakeCollector() {
     });
   });
   return { server, spans };
-}
-
-/** A port nothing listens on. */
-async function freePort() {
-  const probe = createTcpServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address();
-  probe.close();
-  await once(probe, 'close');
-  return port;
 }
 
 function attribute(span, key) {

@@ -11,7 +11,7 @@ import express from 'express';
 import { FIRST_REQUEST_GRACE_MS, trackConnections } from '../src/connections.js';
 import { createLogger } from '../src/logger.js';
 import { shutdown } from '../src/lifecycle.js';
-import { buildApp, fakeDependency, testConfig } from './helpers.js';
+import { buildApp, fakeDependency, freePort, testConfig } from './helpers.js';
 
 const logger = createLogger(testConfig());
 
@@ -31,15 +31,6 @@ async function serve(delayMs) {
   await once(server, 'listening');
   const stop = (options) => shutdown({ connections, lifecycle: built.lifecycle, dependencies: built.dependencies, logger, delayMs: 0, ...options });
   return { ...built, server, stop, port: server.address().port, url: `http://127.0.0.1:${server.address().port}` };
-}
-
-/** A port nothing listens on. */
-async function freePort() {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address();
-  probe.close();
-  return port;
 }
 
 /** A raw connection the server has accepted, and everything it will receive until it closes. */

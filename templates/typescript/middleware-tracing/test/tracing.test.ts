@@ -2,13 +2,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
-import { createServer as createTcpServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { ChildProcess } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startTracing, tracesUrl, tracingDependency, untracedPaths } from '../src/tracing.ts';
-import { buildBundle, testAuth } from './helpers.ts';
+import { buildBundle, freePort, testAuth } from './helpers.ts';
 import type { Bundle } from './helpers.ts';
 
 describe('tracing', () => {
@@ -83,16 +82,6 @@ function fakeCollector() {
     });
   });
   return { server, spans };
-}
-
-/** A port nothing listens on. */
-async function freePort() {
-  const probe = createTcpServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as AddressInfo;
-  probe.close();
-  await once(probe, 'close');
-  return port;
 }
 
 function attribute(span: Span | undefined, key: string) {

@@ -13,7 +13,7 @@ import express from 'express';
 import { FIRST_REQUEST_GRACE_MS, trackConnections } from '../src/connections.ts';
 import { createLogger } from '../src/logger.ts';
 import { shutdown } from '../src/lifecycle.ts';
-import { buildApp, fakeDependency, testConfig } from './helpers.ts';
+import { buildApp, fakeDependency, freePort, testConfig } from './helpers.ts';
 
 const logger = createLogger(testConfig());
 
@@ -34,15 +34,6 @@ async function serve(delayMs: number) {
   const stop = (options: { timeoutMs: number }) => shutdown({ connections, lifecycle: built.lifecycle, dependencies: built.dependencies, logger, delayMs: 0, ...options });
   const { port } = server.address() as AddressInfo;
   return { ...built, server, stop, port, url: `http://127.0.0.1:${port}` };
-}
-
-/** A port nothing listens on. */
-async function freePort() {
-  const probe = createServer().listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address() as AddressInfo;
-  probe.close();
-  return port;
 }
 
 /** A raw connection the server has accepted, and everything it will receive until it closes. */
