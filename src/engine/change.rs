@@ -356,13 +356,24 @@ fn record_change(
         }
         doc.insert("resources", Item::ArrayOfTables(list));
     }
-    match project_file::migrations(spec) {
-        Some(list) => {
-            doc.insert("migrations", Item::ArrayOfTables(list));
+    // History only grows: the recorded entries stay as they are in the file (comments and all),
+    // and only the new ones are appended; anything else (a project made before the record) is
+    // written whole.
+    let recorded = &project.spec.migrations;
+    match doc.get_mut("migrations").and_then(Item::as_array_of_tables_mut) {
+        Some(list) if list.len() == recorded.len() && spec.migrations.starts_with(recorded) => {
+            for m in &spec.migrations[recorded.len()..] {
+                list.push(project_file::migration_table(m));
+            }
         }
-        None => {
-            doc.remove("migrations");
-        }
+        _ => match project_file::migrations(spec) {
+            Some(list) => {
+                doc.insert("migrations", Item::ArrayOfTables(list));
+            }
+            None => {
+                doc.remove("migrations");
+            }
+        },
     }
     let table = doc.get_mut("project").and_then(Item::as_table_mut).context("espresso.toml has no [project] table")?;
     let choices = &spec.choices;

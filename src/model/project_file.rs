@@ -117,13 +117,18 @@ pub fn migrations(spec: &ProjectSpec) -> Option<toml_edit::ArrayOfTables> {
     }
     let mut list = toml_edit::ArrayOfTables::new();
     for m in &spec.migrations {
-        let mut t = Table::new();
-        t.insert("file", value(m.file.as_str()));
-        t.insert("step", value(m.step.as_str()));
-        t.insert("resource", value(m.resource.name.as_str()));
-        let specs: Vec<String> = m.fields.iter().map(|f| f.spec()).collect();
-        t.insert("fields", value(array(specs.iter().map(String::as_str))));
-        list.push(t);
+        list.push(migration_table(m));
     }
     Some(list)
+}
+
+/// The `[[migrations]]` entry of one migration.
+pub fn migration_table(m: &crate::model::migration::Migration) -> Table {
+    let mut t = Table::new();
+    t.insert("file", value(m.file.as_str()));
+    t.insert("step", value(m.step.as_str()));
+    t.insert("resource", value(m.resource.name.as_str()));
+    let specs: Vec<String> = m.fields.iter().map(|f| f.spec()).collect();
+    t.insert("fields", value(array(specs.iter().map(String::as_str))));
+    t
 }

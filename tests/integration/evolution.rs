@@ -70,7 +70,17 @@ fn a_field_added_reaches_the_code_the_contract_and_a_new_migration() {
     );
     assert!(toml.contains("file = \"0002_add_columns_to_orders.sql\"\nstep = \"add-columns\""), "{toml}");
 
+    // The record of history is the user's to annotate: a change appends to it, and keeps the rest.
+    let toml_path = sb.path().join("shop/espresso.toml");
+    fs::write(&toml_path, toml.replacen("[[migrations]]", "# applied everywhere by 2026-12-01\n[[migrations]]", 1))
+        .unwrap();
     run(&sb, &["remove", "field", "order", "note"]).success();
+    let toml = read(&sb, "espresso.toml");
+    assert!(
+        toml.contains("# applied everywhere by 2026-12-01\n[[migrations]]\nfile = \"0001_create_orders.sql\""),
+        "{toml}"
+    );
+    assert!(toml.contains("file = \"0003_drop_note_from_orders.sql\""), "{toml}");
     let dropped = read(&sb, "migrations/0003_drop_note_from_orders.sql");
     assert!(dropped.contains("ALTER TABLE orders\n  DROP COLUMN note;\n"), "{dropped}");
     assert!(!read(&sb, "src/schemas/orders.schema.js").contains("note"));
