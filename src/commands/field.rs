@@ -8,6 +8,7 @@ use crate::cli::{AddFieldArgs, RemoveFieldArgs};
 use crate::engine::change;
 use crate::error;
 use crate::model::migration::Step;
+use crate::model::relation::check_references;
 use crate::report::Reporter;
 use heck::ToLowerCamelCase;
 use std::path::Path;
@@ -27,6 +28,7 @@ pub fn add(args: AddFieldArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Resul
             ),
         );
     }
+    check_references(&resource.name, &fields, &project.spec.resources)?;
     if project.spec.choices.database == Database::Postgres {
         let table = &resource.name.plural_snake;
         // The rows already in the table need a value for a required column, and distinct ones
@@ -37,7 +39,11 @@ pub fn add(args: AddFieldArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Resul
                     "field `{}` is required and has no default, but table `{table}` may already hold rows, which would have no value for it",
                     f.name
                 ),
-                format!("give it a default (`{0}:default=<value>`) or make it optional (`{0}:optional`)", f.spec()),
+                if f.reference().is_some() {
+                    format!("make it optional (`{}:optional`): the rows there then refer to nothing", f.spec())
+                } else {
+                    format!("give it a default (`{0}:default=<value>`) or make it optional (`{0}:optional`)", f.spec())
+                },
             );
         }
         if let Some(f) = fields.iter().find(|f| f.unique && (!f.optional || f.default.is_some())) {
@@ -53,7 +59,8 @@ pub fn add(args: AddFieldArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Resul
     }
     let mut spec = project.spec.clone();
     record_migration(&mut spec, &project.root, Step::AddColumns, &resource.name, fields.clone())?;
-    let indexed: Vec<_> = fields.iter().filter(|f| f.indexed).cloned().collect();
+    // Declared indexes and the references' (whose foreign keys are validated there too).
+    let indexed: Vec<_> = fields.iter().filter(|f| f.has_index() || f.reference().is_some()).cloned().collect();
     if !indexed.is_empty() {
         record_migration(&mut spec, &project.root, Step::CreateIndexes, &resource.name, indexed)?;
     }
@@ -71,7 +78,12 @@ pub fn remove(args: RemoveFieldArgs, cwd: &Path, reporter: &Reporter) -> anyhow:
     let mut gone = Vec::new();
     for raw in &args.fields {
         let wanted = raw.to_lower_camel_case();
-        let Some(field) = resource.fields.iter().find(|f| f.name == wanted) else {
+        // A reference may be named as it was given: `customer` for `customerId`.
+        let Some(field) =
+            resource.fields.iter().find(|f| f.name == wanted).or_else(|| {
+                resource.fields.iter().find(|f| f.reference().is_some() && f.name == format!("{wanted}Id"))
+            })
+        else {
             let known: Vec<String> = resource.fields.iter().map(|f| format!("`{}`", f.name)).collect();
             return error::usage(
                 format!("resource `{name}` has no field `{raw}`"),
@@ -79,7 +91,7 @@ pub fn remove(args: RemoveFieldArgs, cwd: &Path, reporter: &Reporter) -> anyhow:
             );
         };
         if gone.contains(field) {
-            return error::usage(format!("field `{wanted}` is given twice"), "give each field once");
+            return error::usage(format!("field `{}` is given twice", field.name), "give each field once");
         }
         gone.push(field.clone());
     }

@@ -7,6 +7,7 @@ use crate::engine::change;
 use crate::error;
 use crate::model::migration::Step;
 use crate::model::project::{ProjectSpec, ResourceSpec};
+use crate::model::relation::check_references;
 use crate::model::resource::{Field, ResourceName};
 use crate::report::Reporter;
 use std::path::Path;
@@ -64,6 +65,7 @@ pub fn add(args: AddResourceArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Re
             format!("add it first: `espresso add middleware {AUTH}`"),
         );
     }
+    check_references(&name, &fields, &project.spec.resources)?;
     let mut spec = project.spec.clone();
     record_migration(&mut spec, &project.root, Step::CreateTable, &name, fields.clone())?;
     spec.resources.push(ResourceSpec { name, fields, protected: args.protect });
@@ -77,6 +79,25 @@ pub fn add(args: AddResourceArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Re
 pub fn remove(args: RemoveResourceArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Result<()> {
     let (mut project, _lock) = open(cwd, access(&args.flags), reporter)?;
     let gone = existing(&project.spec, &args.name)?.clone();
+    let referring: Vec<(String, String)> = project
+        .spec
+        .resources
+        .iter()
+        .flat_map(|r| {
+            r.fields
+                .iter()
+                .filter(|f| f.reference().is_some_and(|(target, _)| target == gone.name.name))
+                .map(|f| (r.name.name.clone(), f.name.clone()))
+        })
+        .collect();
+    if !referring.is_empty() {
+        let fields: Vec<String> = referring.iter().map(|(r, f)| format!("`{r}.{f}`")).collect();
+        let commands: Vec<String> = referring.iter().map(|(r, f)| format!("`espresso remove field {r} {f}`")).collect();
+        return error::usage(
+            format!("resource `{}` is still referred to by {}", gone.name.name, fields.join(", ")),
+            format!("remove the references first: {}", commands.join(", then ")),
+        );
+    }
     let mut spec = project.spec.clone();
     spec.resources.retain(|r| r.name != gone.name);
     let dropped = record_migration(&mut spec, &project.root, Step::DropTable, &gone.name, gone.fields.clone())?;

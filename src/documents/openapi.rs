@@ -57,9 +57,14 @@ const RESPONSES: &[(u16, &str, &str)] = &[
     (401, "Unauthorized", "The credentials are missing or invalid."),
     (403, "Forbidden", "The credentials are valid but lack the role this operation needs."),
     (404, "NotFound", "No item has this id."),
-    (409, "Conflict", "A value that must be unique is already taken."),
+    (
+        409,
+        "Conflict",
+        "The request conflicts with what is stored: a value that must be unique is already taken, or other items still refer to this one.",
+    ),
     (413, "PayloadTooLarge", "The body is larger than the service accepts (BODY_LIMIT)."),
     (415, "UnsupportedMediaType", "The body's charset or content encoding is not supported."),
+    (422, "UnprocessableContent", "A field refers to an item that does not exist; `errors` names the field."),
     (429, "TooManyRequests", "Too many requests from this client; retry after the time in `Retry-After`."),
     (503, "ServiceUnavailable", "The request could not be completed in time; it may be retried."),
 ];
@@ -97,8 +102,13 @@ pub fn base_document(spec: &ProjectSpec) -> anyhow::Result<String> {
     // resources would otherwise build 200 fragments for each plan of a change).
     let mut shapes = BTreeSet::new();
     for r in &spec.resources {
-        if shapes.insert((r.fields.iter().any(|f| f.unique), r.protected)) {
-            let context = ResourceContext::new(&r.name, &r.fields, r.protected);
+        let context = ResourceContext::new(&r.name, &r.fields, r.protected).related(&spec.resources);
+        if shapes.insert((
+            r.fields.iter().any(|f| f.unique),
+            r.protected,
+            context.has_references,
+            context.referenced_by.is_empty(),
+        )) {
             collect_refs(&fragment_value(&context, api)?, &mut refs);
         }
         tags.push(json!({ "name": r.name.plural_words, "description": format!("The {} of the service.", r.name.plural_words) }));
@@ -359,6 +369,11 @@ fn fragment_value(r: &ResourceContext, api: Api) -> anyhow::Result<Value> {
 
     let unique = r.fields.iter().any(|f| f.unique);
     let (a, plural) = (n.a_singular.as_str(), n.plural_words.as_str());
+    // A write of a resource with references can name an item that does not exist (422); a delete
+    // of an item others refer to can be refused (409) by a restricting reference.
+    let write_errors: &[u16] = if r.has_references { &[422] } else { &[] };
+    let by_id_write_errors: &[u16] = if r.has_references { &[404, 422] } else { &[404] };
+    let delete_errors: &[u16] = if r.referenced_by.is_empty() { &[404] } else { &[404, 409] };
     let list = operation(
         r,
         api,
@@ -396,7 +411,7 @@ fn fragment_value(r: &ResourceContext, api: Api) -> anyhow::Result<Value> {
             parameters: None,
             body: Some(&format!("{item}Input")),
             success: ("201", created),
-            errors: &[],
+            errors: write_errors,
         },
     );
     let mut paths = Map::new();
@@ -411,11 +426,41 @@ fn fragment_value(r: &ResourceContext, api: Api) -> anyhow::Result<Value> {
         json!({
             "parameters": [{ "$ref": "#/components/parameters/id" }],
             "get": by_id(format!("get{item}"), format!("Get {a}"), format!("Returns the {} with this id.", n.singular_words), false, None, ("200", ok("Found", item)), &[404]),
-            "put": by_id(format!("replace{item}"), format!("Replace {a}"), "Replaces every field: a field left out takes its default, or null when it is optional.".into(), true, Some(&format!("{item}Input")), ("200", ok("Replaced", item)), &[404]),
-            "patch": by_id(format!("update{item}"), format!("Update some fields of {a}"), "Changes only the fields given; the others keep their values.".into(), true, Some(&format!("{item}Patch")), ("200", ok("Updated", item)), &[404]),
-            "delete": by_id(format!("delete{item}"), format!("Delete {a}"), format!("Deletes the {} with this id.", n.singular_words), true, None, ("204", json!({ "description": "Deleted" })), &[404]),
+            "put": by_id(format!("replace{item}"), format!("Replace {a}"), "Replaces every field: a field left out takes its default, or null when it is optional.".into(), true, Some(&format!("{item}Input")), ("200", ok("Replaced", item)), by_id_write_errors),
+            "patch": by_id(format!("update{item}"), format!("Update some fields of {a}"), "Changes only the fields given; the others keep their values.".into(), true, Some(&format!("{item}Patch")), ("200", ok("Updated", item)), by_id_write_errors),
+            "delete": by_id(format!("delete{item}"), format!("Delete {a}"), format!("Deletes the {} with this id.", n.singular_words), true, None, ("204", json!({ "description": "Deleted" })), delete_errors),
         }),
     );
+    // Each reference's nested list, under the item it refers to: /customers/{customerId}/orders.
+    for f in &r.fields {
+        let Some(reference) = &f.reference else { continue };
+        let target = &reference.target;
+        let list = operation(
+            r,
+            api,
+            unique,
+            Op {
+                id: format!("list{}{}", target.singular_pascal, reference.nested_pascal),
+                summary: format!("List the {} of {}", reference.nested_words, target.a_singular),
+                description: format!(
+                    "Returns the {plural} whose `{}` is this {}, with the same filters, sort and paging as the list of {plural}; 404 when no {} has this id.",
+                    f.name, target.singular_words, target.singular_words
+                ),
+                write: false,
+                parameters: Some(list_parameters(r)),
+                body: None,
+                success: ("200", ok(&format!("A page of {plural}"), &format!("{item}Page"))),
+                errors: &[404],
+            },
+        );
+        paths.insert(
+            format!("/{}/{{{}}}/{}", target.plural_kebab, f.name, reference.nested),
+            json!({
+                "parameters": [{ "name": f.name, "in": "path", "required": true, "description": format!("The {}'s id.", target.singular_words), "schema": { "type": "string", "format": "uuid" } }],
+                "get": list,
+            }),
+        );
+    }
     Ok(json!({ "paths": paths, "components": { "schemas": schemas } }))
 }
 

@@ -201,7 +201,7 @@ pub fn plan_changes_with(
     // A change to what the project adds to every operation (an API key, a rate limit, ...) is in
     // every resource's OpenAPI fragment.
     let every = options.sync || openapi::Api::of(&project.spec) != openapi::Api::of(new_spec);
-    let touched: Vec<&str> = project
+    let mut touched: Vec<&str> = project
         .spec
         .resources
         .iter()
@@ -209,6 +209,28 @@ pub fn plan_changes_with(
         .filter(|r| every || !(project.spec.resources.contains(r) && new_spec.resources.contains(r)))
         .map(|r| r.name.name.as_str())
         .collect();
+    // A resource's files also show the resources it refers to (its tests create their items
+    // first) and those that refer to it (its deletes): close the set over references both ways.
+    let all: Vec<&crate::model::project::ResourceSpec> =
+        project.spec.resources.iter().chain(&new_spec.resources).collect();
+    loop {
+        let before = touched.len();
+        for r in &all {
+            let targets = || r.fields.iter().filter_map(|f| f.reference()).map(|(t, _)| t);
+            if touched.contains(&r.name.name.as_str()) {
+                for t in targets() {
+                    if !touched.contains(&t) {
+                        touched.push(t);
+                    }
+                }
+            } else if targets().any(|t| touched.contains(&t)) {
+                touched.push(r.name.name.as_str());
+            }
+        }
+        if touched.len() == before {
+            break;
+        }
+    }
     let mut renderer = Renderer::new();
     let (declared, schema) = schemas(project, new_spec, options.schema, &renderer)?;
     // Migrations both specs hold are history: the same files on both sides, never rewritten.

@@ -128,7 +128,7 @@ pub fn plan_with(spec: &ProjectSpec, scope: Scope, renderer: &mut Renderer) -> a
         .iter()
         .map(|r| {
             if in_scope(&r.name.name) {
-                ResourceContext::new(&r.name, &r.fields, r.protected)
+                ResourceContext::new(&r.name, &r.fields, r.protected).related(&spec.resources)
             } else {
                 ResourceContext::names_only(&r.name, r.protected)
             }

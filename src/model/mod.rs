@@ -6,4 +6,5 @@ pub mod name;
 pub mod options;
 pub mod project;
 pub mod project_file;
+pub mod relation;
 pub mod resource;

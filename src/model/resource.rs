@@ -248,9 +248,45 @@ pub enum FieldType {
         precision: u8,
         scale: u8,
     },
+    /// The id of an item of another resource (`ref(customer[, rule])`): a uuid column with a
+    /// foreign key, an index, and what happens to the field when that item is deleted.
+    Ref {
+        /// The referenced resource, by its singular name (`customer`).
+        target: String,
+        on_delete: OnDelete,
+    },
 }
 
-const TYPE_NAMES: &str = "string, text, integer, number, decimal (decimal(p,s)), boolean, date, datetime, uuid, email, url, json, enum(a|b|c)";
+/// What deleting a referenced item does to the items that refer to it (PostgreSQL's `ON DELETE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnDelete {
+    /// The delete is refused (409) while items refer to it: the default.
+    Restrict,
+    /// The items that refer to it are deleted with it.
+    Cascade,
+    /// The field of the items that refer to it becomes null (it must be optional).
+    SetNull,
+}
+
+impl OnDelete {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Restrict => "restrict",
+            Self::Cascade => "cascade",
+            Self::SetNull => "set-null",
+        }
+    }
+
+    pub fn sql(self) -> &'static str {
+        match self {
+            Self::Restrict => "RESTRICT",
+            Self::Cascade => "CASCADE",
+            Self::SetNull => "SET NULL",
+        }
+    }
+}
+
+const TYPE_NAMES: &str = "string, text, integer, number, decimal (decimal(p,s)), boolean, date, datetime, uuid, email, url, json, enum(a|b|c), ref(resource[, restrict|cascade|set-null])";
 
 /// The precision and scale of a bare `decimal`: amounts up to 9,999,999,999.99.
 pub const DECIMAL_DEFAULT: (u8, u8) = (12, 2);
@@ -293,6 +329,29 @@ impl FieldType {
                     }
                 }
             }
+            _ if raw.starts_with("ref(") => {
+                let Some(inner) = raw.strip_prefix("ref(").and_then(|r| r.strip_suffix(')')) else {
+                    return Err(format!(
+                        "`{raw}` must be `ref(<resource>)` or `ref(<resource>, restrict|cascade|set-null)`"
+                    ));
+                };
+                let (target, rule) = match inner.split_once(',') {
+                    Some((t, r)) => (t.trim(), Some(r.trim())),
+                    None => (inner.trim(), None),
+                };
+                let target = ResourceName::parse(target).map_err(|e| format!("{raw}: {}", e.message))?.name;
+                let on_delete = match rule {
+                    None | Some("restrict") => OnDelete::Restrict,
+                    Some("cascade") => OnDelete::Cascade,
+                    Some("set-null") => OnDelete::SetNull,
+                    Some(other) => {
+                        return Err(format!(
+                            "`{other}` is not a delete rule: use restrict (the default), cascade or set-null"
+                        ));
+                    }
+                };
+                Self::Ref { target, on_delete }
+            }
             _ => {
                 let Some(inner) = raw.strip_prefix("enum(").and_then(|r| r.strip_suffix(')')) else { return Ok(None) };
                 let values: Vec<String> = inner.split('|').map(str::to_owned).collect();
@@ -316,6 +375,8 @@ impl FieldType {
         match self {
             Self::Enum(values) => format!("enum({})", values.join("|")),
             Self::Decimal { precision, scale } => format!("decimal({precision},{scale})"),
+            Self::Ref { target, on_delete: OnDelete::Restrict } => format!("ref({target})"),
+            Self::Ref { target, on_delete } => format!("ref({target},{})", on_delete.as_str()),
             other => format!("{other:?}").to_lowercase(),
         }
     }
@@ -356,7 +417,19 @@ impl Field {
         {
             return Err(bad("the name must start with a letter and use letters, digits, `_` or `-`".into()));
         }
-        let name = name.to_lower_camel_case();
+        let kind = match parts.next() {
+            None | Some("") => FieldType::String,
+            Some(t) => match FieldType::parse(t) {
+                Ok(Some(kind)) => kind,
+                Ok(None) => return Err(bad(format!("unknown type `{t}`"))),
+                Err(why) => return Err(bad(why)),
+            },
+        };
+        // A reference holds the other item's id, and is named so: `customer` becomes `customerId`.
+        let mut name = name.to_lower_camel_case();
+        if matches!(kind, FieldType::Ref { .. }) && !name.ends_with("Id") {
+            name.push_str("Id");
+        }
         if MANAGED_FIELDS.contains(&name.as_str()) {
             return Err(bad(format!("`{name}` is managed by the service")));
         }
@@ -366,14 +439,6 @@ impl Field {
                 name.to_snake_case()
             )));
         }
-        let kind = match parts.next() {
-            None | Some("") => FieldType::String,
-            Some(t) => match FieldType::parse(t) {
-                Ok(Some(kind)) => kind,
-                Ok(None) => return Err(bad(format!("unknown type `{t}`"))),
-                Err(why) => return Err(bad(why)),
-            },
-        };
         let mut field = Field { name, kind, optional: false, unique: false, indexed: false, default: None };
         for modifier in parts {
             let flag = match modifier {
@@ -389,6 +454,19 @@ impl Field {
         }
         if field.indexed && field.unique {
             return Err(bad("a unique field is indexed already (its UNIQUE constraint is an index)".into()));
+        }
+        if let FieldType::Ref { on_delete, .. } = &field.kind {
+            if field.indexed {
+                return Err(bad("a reference is indexed already (every foreign key gets an index)".into()));
+            }
+            if default.is_some() {
+                return Err(bad("a reference takes no default: no item's id is known in advance".into()));
+            }
+            if *on_delete == OnDelete::SetNull && !field.optional {
+                return Err(bad(
+                    "`set-null` needs an optional field, which can hold null: add `:optional`, or use restrict or cascade".into(),
+                ));
+            }
         }
         if field.indexed && field.filter_kind().is_none() {
             return Err(bad(format!(
@@ -472,7 +550,22 @@ impl Field {
             // PostgreSQL normalises timestamps (`.000Z`), so a default would not come back as given.
             FieldType::Datetime => Err("datetime fields take no default".into()),
             FieldType::Json => Err("json fields take no default".into()),
+            FieldType::Ref { .. } => Err("references take no default".into()),
         }
+    }
+
+    /// The referenced resource and the delete rule, for a reference field.
+    pub fn reference(&self) -> Option<(&str, OnDelete)> {
+        match &self.kind {
+            FieldType::Ref { target, on_delete } => Some((target, *on_delete)),
+            _ => None,
+        }
+    }
+
+    /// Has an index of its own: declared `indexed`, or a reference (lists by it, and the foreign
+    /// key's checks on delete, read the index). A unique reference has its unique index.
+    pub fn has_index(&self) -> bool {
+        self.indexed || (self.reference().is_some() && !self.unique)
     }
 
     /// The normalised spec recorded in espresso.toml.
@@ -512,7 +605,7 @@ impl Field {
                 "format": "date-time",
                 "pattern": "^(?!0000-).*([Zz]|[+-](0[0-9]|1[0-5]):[0-5][0-9])$"
             }),
-            FieldType::Uuid => json!({ "type": "string", "format": "uuid" }),
+            FieldType::Uuid | FieldType::Ref { .. } => json!({ "type": "string", "format": "uuid" }),
             FieldType::Email => json!({ "type": "string", "format": "email", "maxLength": 255 }),
             FieldType::Url => json!({ "type": "string", "format": "uri", "maxLength": 2048 }),
             // Any JSON value but null, as a list of types: `not` is poorly understood by client
@@ -550,7 +643,7 @@ impl Field {
             FieldType::Boolean => "boolean".into(),
             FieldType::Date => "date".into(),
             FieldType::Datetime => "timestamptz".into(),
-            FieldType::Uuid => "uuid".into(),
+            FieldType::Uuid | FieldType::Ref { .. } => "uuid".into(),
             FieldType::Json => "jsonb".into(),
             FieldType::Decimal { precision, scale } => format!("numeric({precision},{scale})"),
             FieldType::Enum(values) => format!(
@@ -579,7 +672,7 @@ impl Field {
                 json!(format!("2026-01-{:02}T10:00:00.000Z", n % 28 + 1)),
                 json!(format!("2026-02-{:02}T10:00:00.000Z", n % 28 + 1)),
             ),
-            FieldType::Uuid => (
+            FieldType::Uuid | FieldType::Ref { .. } => (
                 json!(format!("00000000-0000-4000-8000-{:012}", n + 1)),
                 json!(format!("00000000-0000-4000-8000-{:012}", n + 2)),
             ),
@@ -612,7 +705,7 @@ impl Field {
     pub fn filter_kind(&self) -> Option<&'static str> {
         Some(match &self.kind {
             FieldType::String | FieldType::Email | FieldType::Url | FieldType::Enum(_) => "text",
-            FieldType::Uuid => "uuid",
+            FieldType::Uuid | FieldType::Ref { .. } => "uuid",
             FieldType::Integer => "integer",
             FieldType::Number => "number",
             FieldType::Decimal { .. } => "decimal",
@@ -634,7 +727,12 @@ impl Field {
             FieldType::Json if self.optional => return None,
             FieldType::Json => Value::Null,
             FieldType::Enum(_) => json!("not-a-choice"),
-            FieldType::Date | FieldType::Datetime | FieldType::Uuid | FieldType::Email | FieldType::Url => {
+            FieldType::Date
+            | FieldType::Datetime
+            | FieldType::Uuid
+            | FieldType::Ref { .. }
+            | FieldType::Email
+            | FieldType::Url => {
                 json!("not valid")
             }
             FieldType::String => json!(""),
@@ -885,6 +983,56 @@ pub struct FieldContext {
     pub other_example_json: String,
     /// A value the validator rejects; `None` when there is none (an optional json field).
     pub invalid_json: Option<String>,
+    /// What a reference (`ref(...)`) field refers to; `None` for any other field.
+    pub reference: Option<ReferenceContext>,
+}
+
+/// A reference field as templates see it: its target, delete rule, foreign key and nested list.
+#[derive(Debug, Serialize)]
+pub struct ReferenceContext {
+    pub target: ResourceName,
+    /// `restrict`, `cascade` or `set-null`, and as SQL: `RESTRICT`, `CASCADE`, `SET NULL`.
+    pub on_delete: &'static str,
+    pub on_delete_sql: &'static str,
+    /// The foreign key's name: `orders_customer_id_fkey`.
+    pub constraint: String,
+    /// The nested list's last path segment, under the target's item: `orders` for a field named
+    /// after its target (`customerId`), `editor-reviews` for another (`editorId` to customers).
+    pub nested: String,
+    pub nested_pascal: String,
+    pub nested_words: String,
+}
+
+impl ReferenceContext {
+    fn new(owner: &ResourceName, field: &Field) -> Option<Self> {
+        let (target, on_delete) = field.reference()?;
+        let target = ResourceName::parse(target).ok()?;
+        let base = field.name.strip_suffix("Id").unwrap_or(&field.name).to_kebab_case();
+        let nested =
+            if base == target.name { owner.plural_kebab.clone() } else { format!("{base}-{}", owner.plural_kebab) };
+        Some(Self {
+            on_delete: on_delete.as_str(),
+            on_delete_sql: on_delete.sql(),
+            constraint: identifier(&format!("{}_{}", owner.plural_snake, field.name.to_snake_case()), "_fkey"),
+            nested_pascal: nested.to_upper_camel_case(),
+            nested_words: nested.replace('-', " "),
+            nested,
+            target,
+        })
+    }
+}
+
+/// `base` + `suffix` within PostgreSQL's 63 bytes: a longer base is cut and given a hash of the
+/// whole, so two long names stay distinct.
+fn identifier(base: &str, suffix: &str) -> String {
+    let whole = format!("{base}{suffix}");
+    if whole.len() <= MAX_IDENTIFIER {
+        return whole;
+    }
+    // FNV-1a: stable across builds and platforms, unlike the standard library's hasher.
+    let hash = base.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    let keep = MAX_IDENTIFIER - suffix.len() - 9;
+    format!("{}_{:08x}{suffix}", &base[..keep], hash as u32)
 }
 
 /// A resource as templates see it (`resource` in the context).
@@ -903,6 +1051,15 @@ pub struct ResourceContext {
     pub shadows_object_members: bool,
     /// The JSON Schema of a timestamp filter value (`createdAt[gte]`): a datetime field's.
     pub timestamp_schema_json: String,
+    /// Has reference fields.
+    pub has_references: bool,
+    /// The project's other resources that refer to this one, with the field and delete rule
+    /// ([`ResourceContext::related`]); empty until then.
+    pub referenced_by: Vec<crate::model::relation::IncomingContext>,
+    /// The items a test creates before one of this resource, in that order, and how its own
+    /// reference fields point at them ([`ResourceContext::related`]).
+    pub fixtures: Vec<crate::model::relation::FixtureContext>,
+    pub links: Vec<crate::model::relation::LinkContext>,
 }
 
 /// The JSON Schema of a `createdAt` or `updatedAt` value, as a filter takes it.
@@ -940,6 +1097,10 @@ impl ResourceContext {
             fields: Vec::new(),
             example_json: "{}".into(),
             other_example_json: "{}".into(),
+            has_references: false,
+            referenced_by: Vec::new(),
+            fixtures: Vec::new(),
+            links: Vec::new(),
         }
     }
 
@@ -958,7 +1119,7 @@ impl ResourceContext {
                 sql_type: f.sql_type(),
                 optional: f.optional,
                 unique: f.unique,
-                indexed: f.indexed,
+                indexed: f.has_index(),
                 index_name: format!("{}_{}_idx", names.plural_snake, f.name.to_snake_case()),
                 required: !f.optional && f.default.is_none(),
                 default_json: f.default.as_ref().map(Value::to_string),
@@ -981,6 +1142,7 @@ impl ResourceContext {
                 example_json: a.to_string(),
                 other_example_json: b.to_string(),
                 invalid_json: f.invalid_example().map(|v| v.to_string()),
+                reference: ReferenceContext::new(names, f),
             });
         }
         Self {
@@ -991,6 +1153,10 @@ impl ResourceContext {
             fields: out,
             example_json: Value::Object(example).to_string(),
             other_example_json: Value::Object(other).to_string(),
+            has_references: fields.iter().any(|f| f.reference().is_some()),
+            referenced_by: Vec::new(),
+            fixtures: Vec::new(),
+            links: Vec::new(),
         }
     }
 }

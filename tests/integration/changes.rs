@@ -205,7 +205,10 @@ fn the_users_code_outside_fences_survives_add_and_remove() {
     let sb = project(&[]);
     let index = sb.path().join("shop/src/routes/index.js");
     let original = fs::read_to_string(&index).unwrap();
-    let edited = original.replace("export function apiRouter(context) {\n  const router = Router();", "export function apiRouter(context) {\n  const router = Router();\n  router.get('/ping', (_req, res) => res.json({ pong: true })); // mine");
+    let edited = original.replace(
+        "  const router = Router();\n",
+        "  const router = Router();\n  router.get('/ping', (_req, res) => res.json({ pong: true })); // mine\n",
+    );
     assert_ne!(edited, original);
     fs::write(&index, &edited).unwrap();
     in_shop(&sb, &add_args(&["-q"])).success();

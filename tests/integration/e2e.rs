@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-/// Two resources with every field type and modifier between them.
+/// Resources with every field type and modifier between them, and references with every delete rule.
 const RESOURCES: &[&[&str]] = &[
     &[
         "add",
@@ -54,6 +54,20 @@ const RESOURCES: &[&[&str]] = &[
         "name",
         "--field",
         "vip:boolean:default=false",
+    ],
+    // References with each delete rule, two of them to one resource.
+    &[
+        "add",
+        "resource",
+        "review",
+        "--field",
+        "rating:integer",
+        "--field",
+        "customer:ref(customer)",
+        "--field",
+        "item:ref(order-item,cascade):optional",
+        "--field",
+        "editor:ref(customer,set-null):optional",
     ],
 ];
 

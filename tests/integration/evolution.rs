@@ -107,6 +107,15 @@ fn fields_a_table_with_rows_cannot_take_are_refused_with_a_hint_and_nothing_chan
         (&["add", "field", "order", "a:string:optional", "a:text:optional"], "given twice", "each field once"),
         (&["remove", "field", "order", "customer"], "no field left", "remove resource order"),
         (&["remove", "field", "order", "nope"], "has no field `nope`", "`customer`"),
+        (
+            &["add", "field", "order", "buyer:ref(customer):optional"],
+            "refers to resource `customer`, which does not exist",
+            "add it first",
+        ),
+        (&["add", "field", "order", "parent:ref(order):optional"], "refers to `order` itself", "plain field"),
+        (&["add", "field", "order", "x:ref(order,bogus):optional"], "not a delete rule", "a type among"),
+        (&["add", "field", "order", "x:ref(order):indexed:optional"], "indexed already", "a type among"),
+        (&["add", "field", "order", "x:ref(order,set-null)"], "needs an optional field", "a type among"),
     ] {
         espresso()
             .current_dir(sb.path().join("shop"))
@@ -123,6 +132,46 @@ fn fields_a_table_with_rows_cannot_take_are_refused_with_a_hint_and_nothing_chan
     let memory = shop(&[]);
     run(&memory, &["add", "field", "order", "total:number", "sku:string:unique"]).success();
     assert!(!memory.path().join("shop/migrations").exists());
+}
+
+#[test]
+fn a_reference_is_a_foreign_key_added_without_a_long_lock_and_its_target_stays_while_referred_to() {
+    let sb = shop(&["--database", "postgres"]);
+    run(&sb, &["add", "resource", "customer", "--field", "name"]).success();
+    // A required reference cannot be added to a table that may hold rows.
+    espresso()
+        .current_dir(sb.path().join("shop"))
+        .args(["add", "field", "order", "buyer:ref(customer)"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("may already hold rows")
+                .and(predicate::str::contains("buyerId:ref(customer):optional")),
+        );
+    run(&sb, &["add", "field", "order", "buyer:ref(customer,set-null):optional"]).success();
+    let files = migrations(&sb);
+    let added = read(&sb, &format!("migrations/{}", files[files.len() - 2]));
+    assert!(
+        added.contains("  ADD COLUMN buyer_id uuid,\n  ADD CONSTRAINT orders_buyer_id_fkey FOREIGN KEY (buyer_id) REFERENCES customers (id) ON DELETE SET NULL NOT VALID;\n"),
+        "{added}"
+    );
+    let indexed = read(&sb, &format!("migrations/{}", files[files.len() - 1]));
+    assert!(indexed.starts_with("-- espresso:no-transaction\n"), "{indexed}");
+    assert!(
+        indexed.contains("CREATE INDEX CONCURRENTLY orders_buyer_id_idx ON orders (buyer_id);\nALTER TABLE orders VALIDATE CONSTRAINT orders_buyer_id_fkey;\n"),
+        "{indexed}"
+    );
+    // The target cannot go while the reference is there; the hint names the command that removes it.
+    let before = sb.snapshot("shop");
+    espresso().current_dir(sb.path().join("shop")).args(["remove", "resource", "customer"]).assert().code(2).stderr(
+        predicate::str::contains("still referred to by `order.buyerId`")
+            .and(predicate::str::contains("espresso remove field order buyerId")),
+    );
+    assert!(sb.snapshot("shop") == before, "a refused change wrote something");
+    // A reference is removed by the name it was given, and then its target can go.
+    run(&sb, &["remove", "field", "order", "buyer"]).success();
+    run(&sb, &["remove", "resource", "customer"]).success();
+    assert!(!read(&sb, "src/routes/index.js").contains("createCustomersRouter"));
 }
 
 #[test]
@@ -340,6 +389,56 @@ fn steps() -> Vec<Step> {
                 let made = api.create(CUSTOMERS, serde_json::json!({ "email": "ada@example.com" }))?;
                 expect(made["vip"] == false, || format!("{made}"))?;
                 expect(api.items(ORDERS)?.len() == 4, || "the orders are still there".into())
+            },
+        },
+        Step {
+            what: "add a relation from orders to customers (set-null); follow it, and delete its customer",
+            commands: &[&["add", "field", "order", "buyer:ref(customer,set-null):optional"]],
+            check: |api| {
+                let orders = api.items(ORDERS)?;
+                expect(orders.iter().all(|o| o["buyerId"].is_null()), || {
+                    format!("the rows there refer to nobody: {orders:?}")
+                })?;
+                let customer = api.create(CUSTOMERS, serde_json::json!({ "email": "grace@example.com" }))?;
+                let (customer_id, order_id) =
+                    (customer["id"].as_str().unwrap_or_default(), orders[0]["id"].as_str().unwrap_or_default());
+                let patched = match api.call(
+                    "PATCH",
+                    &format!("{ORDERS}/{order_id}"),
+                    Some(serde_json::json!({ "buyerId": customer_id })),
+                )? {
+                    (200, item) if item["buyerId"] == customer_id => item,
+                    other => return Err(format!("PATCH an old row with a buyer: {other:?}")),
+                };
+                let nobody = "00000000-0000-4000-8000-000000000000";
+                match api.call(
+                    "PATCH",
+                    &format!("{ORDERS}/{order_id}"),
+                    Some(serde_json::json!({ "buyerId": nobody })),
+                )? {
+                    (422, problem) if problem["code"] == "unprocessable" => {}
+                    other => return Err(format!("a buyer that does not exist: {other:?}")),
+                }
+                let bought = api.items(&format!("{CUSTOMERS}/{customer_id}/buyer-orders"))?;
+                expect(bought.len() == 1 && bought[0]["id"] == order_id, || {
+                    format!("the customer's orders: {bought:?}")
+                })?;
+                match api.call("GET", &format!("{CUSTOMERS}/{nobody}/buyer-orders"), None)? {
+                    (404, _) => {}
+                    other => return Err(format!("the orders of nobody: {other:?}")),
+                }
+                match api.call("DELETE", &format!("{CUSTOMERS}/{customer_id}"), None)? {
+                    (204, _) => {}
+                    other => return Err(format!("delete the buyer: {other:?}")),
+                }
+                let after = api.items(ORDERS)?;
+                let order = after.iter().find(|o| o["id"] == order_id);
+                // ON DELETE SET NULL changes the row, not its updatedAt.
+                expect(
+                    after.len() == 4
+                        && order.is_some_and(|o| o["buyerId"].is_null() && o["updatedAt"] == patched["updatedAt"]),
+                    || format!("the order stays, its buyer null, its updatedAt kept: {after:?}"),
+                )
             },
         },
     ]

@@ -26,3 +26,11 @@ export const badRequest = (detail, errors) => new HttpError(400, 'bad_request', 
 export const notFoundError = (detail) => new HttpError(404, 'not_found', detail);
 /** @param {string} detail */
 export const conflict = (detail, options) => new HttpError(409, 'conflict', detail, options);
+/**
+ * A field refers to an item that does not exist: the request is well-formed but cannot apply.
+ *
+ * @param {string} field
+ * @param {string} detail
+ */
+export const unprocessable = (field, detail, options) =>
+  new HttpError(422, 'unprocessable', detail, { ...options, errors: [{ field, message: 'refers to no item' }] });

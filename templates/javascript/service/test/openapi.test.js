@@ -4,6 +4,7 @@ import request from 'supertest';
 import { loadOpenApiDocument } from '../src/routes/openapi.router.js';
 import { resources } from '../src/routes/index.js';
 import { createLogger } from '../src/logger.js';
+import { createRegistry } from '../src/relations.js';
 import { buildApp, testAuth, testConfig } from './helpers.js';
 
 // The document and the service agree, both ways: every route the API mounts is documented and
@@ -21,20 +22,24 @@ function documentedOperations() {
   );
 }
 
-/** `METHOD /path/{param}` for every route of every resource router, as mounted under the API. */
+/** `METHOD /path/{param}` for every route of a router mounted at `prefix`. */
+const operations = (prefix, router) =>
+  router.stack
+    .filter((layer) => layer.route)
+    .flatMap(({ route }) => {
+      const path = `${prefix}${route.path === '/' ? '' : route.path}`.replace(/:(\w+)/g, '{$1}');
+      return Object.keys(route.methods)
+        .filter((method) => method !== '_all')
+        .map((method) => `${method.toUpperCase()} ${path}`);
+    });
+
+/** `METHOD /path/{param}` for every route of every resource router, and the nested lists they add, as mounted under the API. */
 function mountedOperations() {
   const config = testConfig();
-  const context = { config, logger: createLogger(config), dependencies: {} };
-  return Object.entries(resources).flatMap(([segment, createRouter]) =>
-    createRouter(context)
-      .stack.filter((layer) => layer.route)
-      .flatMap(({ route }) => {
-        const path = `/${segment}${route.path === '/' ? '' : route.path.replace(/:(\w+)/g, '{$1}')}`;
-        return Object.keys(route.methods)
-          .filter((method) => method !== '_all')
-          .map((method) => `${method.toUpperCase()} ${path}`);
-      }),
-  );
+  const registry = createRegistry();
+  const context = { config, logger: createLogger(config), dependencies: {}, registry };
+  const routes = Object.entries(resources).flatMap(([segment, createRouter]) => operations(`/${segment}`, createRouter(context)));
+  return [...routes, ...registry.nested.flatMap(({ path, router }) => operations(path, router))];
 }
 
 /** A concrete URL for a documented path: every path parameter a well-formed id nobody has. */

@@ -33,3 +33,5 @@ export class HttpError extends Error {
 export const badRequest = (detail: string, errors?: FieldError[]) => new HttpError(400, 'bad_request', detail, { errors });
 export const notFoundError = (detail: string) => new HttpError(404, 'not_found', detail);
 export const conflict = (detail: string, options?: { cause?: unknown; errors?: FieldError[] }) => new HttpError(409, 'conflict', detail, options);
+/** A field refers to an item that does not exist: the request is well-formed but cannot apply. */
+export const unprocessable = (field: string, detail: string) => new HttpError(422, 'unprocessable', detail, { errors: [{ field, message: 'refers to no item' }] });

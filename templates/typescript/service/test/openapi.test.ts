@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import request from 'supertest';
 import type { Response } from 'supertest';
+import type { Router } from 'express';
 import { loadOpenApiDocument } from '../src/routes/openapi.router.ts';
 import { resources } from '../src/routes/index.ts';
 import { createLogger } from '../src/logger.ts';
+import { createRegistry } from '../src/relations.ts';
 import { buildApp, testAuth, testConfig } from './helpers.ts';
 
 // The document and the service agree, both ways: every route the API mounts is documented and
@@ -44,20 +46,24 @@ function documentedOperations() {
   );
 }
 
-/** `METHOD /path/{param}` for every route of every resource router, as mounted under the API. */
+/** `METHOD /path/{param}` for every route of a router mounted at `prefix`. */
+const operations = (prefix: string, router: Router) =>
+  router.stack
+    .flatMap((layer) => (layer.route ? [layer.route as unknown as { path: string; methods: Record<string, boolean> }] : []))
+    .flatMap((route) => {
+      const path = `${prefix}${route.path === '/' ? '' : route.path}`.replace(/:(\w+)/g, '{$1}');
+      return Object.keys(route.methods)
+        .filter((method) => method !== '_all')
+        .map((method) => `${method.toUpperCase()} ${path}`);
+    });
+
+/** `METHOD /path/{param}` for every route of every resource router, and the nested lists they add, as mounted under the API. */
 function mountedOperations() {
   const config = testConfig();
-  const context = { config, logger: createLogger(config), dependencies: {} };
-  return Object.entries(resources).flatMap(([segment, createRouter]) =>
-    createRouter(context)
-      .stack.flatMap((layer) => (layer.route ? [layer.route as unknown as { path: string; methods: Record<string, boolean> }] : []))
-      .flatMap((route) => {
-        const path = `/${segment}${route.path === '/' ? '' : route.path.replace(/:(\w+)/g, '{$1}')}`;
-        return Object.keys(route.methods)
-          .filter((method) => method !== '_all')
-          .map((method) => `${method.toUpperCase()} ${path}`);
-      }),
-  );
+  const registry = createRegistry();
+  const context = { config, logger: createLogger(config), dependencies: {}, registry };
+  const routes = Object.entries(resources).flatMap(([segment, createRouter]) => operations(`/${segment}`, createRouter(context)));
+  return [...routes, ...registry.nested.flatMap(({ path, router }) => operations(path, router))];
 }
 
 /** A concrete URL for a documented path: every path parameter a well-formed id nobody has. */

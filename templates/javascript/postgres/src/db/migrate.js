@@ -26,6 +26,23 @@ function statements(sql) {
 /** Any constant works; it only has to be the same for every instance of this service. */
 const LOCK_ID = 72_616_001;
 
+/** How often a run that waits for the lock tries again. */
+const LOCK_POLL_MS = 200;
+
+/**
+ * Takes the advisory lock, trying again until it is free. A run waiting inside
+ * `pg_advisory_lock` holds a snapshot, and a CREATE INDEX CONCURRENTLY by the run holding the
+ * lock waits for every snapshot older than its own: two instances starting at once would wait
+ * for each other for ever. Between two tries, a waiting run holds nothing.
+ *
+ * @param {pg.PoolClient} client
+ */
+async function lock(client) {
+  while (!(await client.query('SELECT pg_try_advisory_lock($1) AS locked', [LOCK_ID])).rows[0].locked) {
+    await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+  }
+}
+
 /**
  * Applies every `*.sql` file in `dir` that has not been applied yet, each in its own transaction,
  * and records it in `schema_migrations`. An advisory lock makes concurrent runs (several pods
@@ -41,7 +58,7 @@ export async function migrate(pool, dir = MIGRATIONS_DIR) {
   const client = await pool.connect();
   const applied = [];
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [LOCK_ID]);
+    await lock(client);
     await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
     const done = new Set((await client.query('SELECT name FROM schema_migrations')).rows.map((row) => row.name));
     for (const file of files.filter((name) => !done.has(name))) {

@@ -2,14 +2,21 @@ import { Router } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import type { Dependency } from '../dependencies.ts';
+import { createRegistry } from '../relations.ts';
+import type { Registry } from '../relations.ts';
 // espresso:begin route-imports
 // espresso:end route-imports
 
-/** What every resource router is made with. */
-export interface RouterContext {
+/** What the API is made with. */
+export interface ApiContext {
   config: Config;
   logger: Logger;
   dependencies: Record<string, Dependency>;
+}
+
+/** What every resource router is made with: the API's context, and the registry all of them share. */
+export interface RouterContext extends ApiContext {
+  registry: Registry;
 }
 
 /** Routers of the API's resources, by path segment (`espresso add resource` registers them). */
@@ -18,11 +25,17 @@ export const resources: Record<string, (context: RouterContext) => Router> = {
   // espresso:end routes
 };
 
-/** The service's API, mounted at /api/v1. */
-export function apiRouter(context: RouterContext): Router {
+/**
+ * The service's API, mounted at /api/v1. Every resource router shares one registry, through
+ * which references between resources are checked; the nested lists the routers add
+ * (`/customers/:customerId/orders`) are mounted first, before the router of the resource whose
+ * path they start with.
+ */
+export function apiRouter(context: ApiContext): Router {
+  const registry = createRegistry();
+  const routers = Object.entries(resources).map(([path, createRouter]) => [path, createRouter({ ...context, registry })] as const);
   const router = Router();
-  for (const [path, createRouter] of Object.entries(resources)) {
-    router.use(`/${path}`, createRouter(context));
-  }
+  for (const nested of registry.nested) router.use(nested.path, nested.router);
+  for (const [path, resourceRouter] of routers) router.use(`/${path}`, resourceRouter);
   return router;
 }

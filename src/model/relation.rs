@@ -1,0 +1,188 @@
+//! Relations between resources: what a resource's context needs to know about the others, the
+//! items that refer to it (for its delete) and the items its tests create first (for its
+//! references), and the checks a change to the references must pass.
+
+use crate::error::UsageError;
+use crate::model::project::ResourceSpec;
+use crate::model::resource::{Field, ResourceContext, ResourceName};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// A reference from another resource to this one.
+#[derive(Debug, Serialize)]
+pub struct IncomingContext {
+    pub source: ResourceName,
+    pub field: String,
+    pub on_delete: &'static str,
+}
+
+/// An item a test creates before one of the resource: a POST of `body_json` (the first set) or
+/// `other_json` (the second) to `path`, its own required references filled from `links`.
+#[derive(Debug, Serialize)]
+pub struct FixtureContext {
+    pub name: String,
+    pub path: String,
+    /// `Customers`, as the resource's files name it.
+    pub pascal_plural: String,
+    pub body_json: String,
+    pub other_json: String,
+    /// `{ "customerId": 0 }`: each required reference and the fixture (by index) it points at.
+    pub links_json: String,
+}
+
+/// One of the resource's own reference fields and the fixture it points at in tests.
+#[derive(Debug, Serialize)]
+pub struct LinkContext {
+    pub field: String,
+    pub fixture: usize,
+    /// Another reference (its own or a fixture's) points at the same fixture, so deleting it
+    /// tests more than this field's rule.
+    pub shared: bool,
+    pub on_delete: &'static str,
+    /// The fixture's collection path (`customers`) and the nested list under it.
+    pub target_path: String,
+    pub target_words: String,
+    pub nested: String,
+    pub nested_words: String,
+}
+
+/// Required references are followed this deep for fixtures; the commands refuse cycles of
+/// required references, so a real project never comes near.
+const MAX_FIXTURE_DEPTH: usize = 16;
+
+impl ResourceContext {
+    /// The context with what the project's other resources add: who refers to it, and the
+    /// fixtures and links its tests need.
+    pub fn related(mut self, resources: &[ResourceSpec]) -> Self {
+        for r in resources {
+            for f in &r.fields {
+                if let Some((target, rule)) = f.reference()
+                    && target == self.names.name
+                {
+                    self.referenced_by.push(IncomingContext {
+                        source: r.name.clone(),
+                        field: f.name.clone(),
+                        on_delete: rule.as_str(),
+                    });
+                }
+            }
+        }
+        if !self.has_references {
+            return self;
+        }
+        let mut fixtures = Vec::new();
+        let mut uses = Vec::new();
+        let mut links = Vec::new();
+        for f in &self.fields {
+            let Some(reference) = &f.reference else { continue };
+            let Some(index) = fixture(&reference.target.name, resources, &mut fixtures, &mut uses, 0) else { continue };
+            uses.push(index);
+            links.push(LinkContext {
+                field: f.name.clone(),
+                fixture: index,
+                shared: false,
+                on_delete: reference.on_delete,
+                target_path: reference.target.plural_kebab.clone(),
+                target_words: reference.target.singular_words.clone(),
+                nested: reference.nested.clone(),
+                nested_words: reference.nested_words.clone(),
+            });
+        }
+        for link in &mut links {
+            link.shared = uses.iter().filter(|&&i| i == link.fixture).count() > 1;
+        }
+        self.fixtures = fixtures;
+        self.links = links;
+        self
+    }
+}
+
+/// The index of the fixture for resource `name`, added (after the fixtures its required
+/// references need) when it is not there yet; every required reference it has is counted in `uses`.
+fn fixture(
+    name: &str,
+    resources: &[ResourceSpec],
+    fixtures: &mut Vec<FixtureContext>,
+    uses: &mut Vec<usize>,
+    depth: usize,
+) -> Option<usize> {
+    if let Some(i) = fixtures.iter().position(|f| f.name == name) {
+        return Some(i);
+    }
+    let spec = resources.iter().find(|r| r.name.name == name)?;
+    if depth > MAX_FIXTURE_DEPTH {
+        return None;
+    }
+    let mut links = Map::new();
+    for f in spec.fields.iter().filter(|f| !f.optional) {
+        if let Some((target, _)) = f.reference() {
+            let i = fixture(target, resources, fixtures, uses, depth + 1)?;
+            uses.push(i);
+            links.insert(f.name.clone(), Value::from(i));
+        }
+    }
+    // Its own examples without its references: the required ones are filled from `links`, the
+    // optional ones are left out (null).
+    let plain: Vec<Field> = spec.fields.iter().filter(|f| f.reference().is_none()).cloned().collect();
+    let context = ResourceContext::new(&spec.name, &plain, spec.protected);
+    fixtures.push(FixtureContext {
+        name: name.to_owned(),
+        path: spec.name.plural_kebab.clone(),
+        pascal_plural: spec.name.plural_pascal.clone(),
+        body_json: context.example_json,
+        other_json: context.other_example_json,
+        links_json: Value::Object(links).to_string(),
+    });
+    Some(fixtures.len() - 1)
+}
+
+/// Refuses references of `fields` (to be given to resource `owner`) that the project cannot
+/// have: to a resource it does not have, to `owner` itself, or closing a cycle of required
+/// references, whose items could never be created.
+pub fn check_references(owner: &ResourceName, fields: &[Field], resources: &[ResourceSpec]) -> Result<(), UsageError> {
+    for f in fields {
+        let Some((target, _)) = f.reference() else { continue };
+        if target == owner.name {
+            return Err(UsageError::new(format!(
+                "field `{}` refers to `{target}` itself, and references within one resource are not supported yet",
+                f.name
+            ))
+            .hint("refer to another resource, or keep the id in a plain field (`:uuid:optional`)"));
+        }
+        if !resources.iter().any(|r| r.name.name == target) {
+            let known: Vec<String> = resources.iter().map(|r| format!("`{}`", r.name.name)).collect();
+            return Err(UsageError::new(format!(
+                "field `{}` refers to resource `{target}`, which does not exist",
+                f.name
+            ))
+            .hint(if known.is_empty() {
+                format!("add it first: `espresso add resource {target} --field <name>...`")
+            } else {
+                format!("add it first (`espresso add resource {target} ...`), or refer to one of {}", known.join(", "))
+            }));
+        }
+        if !f.optional && requires(target, &owner.name, resources, 0) {
+            return Err(UsageError::new(format!(
+                "field `{}` would close a cycle of required references back to `{}`: no item of either could be created first",
+                f.name, owner.name
+            ))
+            .hint(format!("make it optional: `{}:optional`", f.spec())));
+        }
+    }
+    Ok(())
+}
+
+/// Whether an item of `from` needs, through required references, an item of `to`.
+fn requires(from: &str, to: &str, resources: &[ResourceSpec], depth: usize) -> bool {
+    if from == to {
+        return true;
+    }
+    let Some(spec) = resources.iter().find(|r| r.name.name == from) else { return false };
+    depth <= MAX_FIXTURE_DEPTH
+        && spec
+            .fields
+            .iter()
+            .filter(|f| !f.optional)
+            .filter_map(Field::reference)
+            .any(|(target, _)| requires(target, to, resources, depth + 1))
+}
