@@ -186,3 +186,56 @@ fn requires(from: &str, to: &str, resources: &[ResourceSpec], depth: usize) -> b
             .filter_map(Field::reference)
             .any(|(target, _)| requires(target, to, resources, depth + 1))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resource(name: &str, fields: &[&str]) -> ResourceSpec {
+        ResourceSpec {
+            name: ResourceName::parse(name).unwrap(),
+            fields: fields.iter().map(|f| Field::parse(f).unwrap()).collect(),
+            protected: false,
+        }
+    }
+
+    #[test]
+    fn fixtures_come_before_what_needs_them_once_each_and_shared_links_are_marked() {
+        let resources = vec![
+            resource("customer", &["name"]),
+            resource("order", &["customer:ref(customer)", "total:decimal", "note:ref(note):optional"]),
+            resource("note", &["text"]),
+            resource("review", &["order:ref(order,cascade)", "editor:ref(customer,set-null):optional"]),
+        ];
+        let r = &resources[3];
+        let context = ResourceContext::new(&r.name, &r.fields, false).related(&resources);
+        let paths: Vec<&str> = context.fixtures.iter().map(|f| f.path.as_str()).collect();
+        // The order's optional reference to a note is left out; its required one is filled.
+        assert_eq!(paths, ["customers", "orders"]);
+        assert_eq!(context.fixtures[1].links_json, r#"{"customerId":0}"#);
+        assert!(!context.fixtures[1].body_json.contains("noteId"));
+        let links: Vec<(&str, usize, bool)> =
+            context.links.iter().map(|l| (l.field.as_str(), l.fixture, l.shared)).collect();
+        assert_eq!(links, [("orderId", 1, false), ("editorId", 0, true)]);
+        let customer = ResourceContext::new(&resources[0].name, &resources[0].fields, false).related(&resources);
+        let incoming: Vec<(&str, &str)> =
+            customer.referenced_by.iter().map(|i| (i.source.name.as_str(), i.field.as_str())).collect();
+        assert_eq!(incoming, [("order", "customerId"), ("review", "editorId")]);
+    }
+
+    #[test]
+    fn references_to_nothing_to_itself_or_closing_a_required_cycle_are_refused() {
+        let resources = vec![resource("customer", &["name"]), resource("order", &["customer:ref(customer)"])];
+        let customer = &resources[0].name;
+        let fields = |spec: &str| vec![Field::parse(spec).unwrap()];
+        assert!(check_references(customer, &fields("o:ref(order):optional"), &resources).is_ok());
+        for (spec, message) in [
+            ("o:ref(order)", "cycle"),
+            ("p:ref(customer):optional", "itself"),
+            ("x:ref(invoice):optional", "does not exist"),
+        ] {
+            let e = check_references(customer, &fields(spec), &resources).unwrap_err();
+            assert!(e.message.contains(message), "{spec}: {}", e.message);
+        }
+    }
+}

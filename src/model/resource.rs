@@ -901,6 +901,39 @@ mod tests {
     }
 
     #[test]
+    fn references_are_named_for_the_id_they_hold_and_recorded_with_their_rule() {
+        let f = Field::parse("customer:ref(customer)").unwrap();
+        assert_eq!((f.name.as_str(), f.spec().as_str()), ("customerId", "customerId:ref(customer)"));
+        assert_eq!(f.reference(), Some(("customer", OnDelete::Restrict)));
+        assert!(f.has_index() && !f.indexed);
+        // What espresso.toml records parses back to the same field.
+        let g = Field::parse("editor:ref(customers, set-null):optional").unwrap();
+        assert_eq!(g.spec(), "editorId:ref(customer,set-null):optional");
+        assert_eq!(Field::parse(&g.spec()).unwrap(), g);
+        assert_eq!(Field::parse("item:ref(order-item,cascade)").unwrap().sql_type(), "uuid");
+        // A unique reference (one to one) has its unique index, and no second one.
+        assert!(!Field::parse("owner:ref(customer):unique").unwrap().has_index());
+        for bad in [
+            "c:ref(customer",
+            "c:ref(Customer)",
+            "c:ref(customer,never)",
+            "c:ref(customer):indexed",
+            "c:ref(customer,set-null)",
+            "c:ref(customer):optional:default=00000000-0000-4000-8000-000000000001",
+        ] {
+            assert!(Field::parse(bad).is_err(), "{bad}");
+        }
+        let names = ResourceName::parse("review").unwrap();
+        let context = ResourceContext::new(&names, &[f, g], false);
+        let (own, other) =
+            (context.fields[0].reference.as_ref().unwrap(), context.fields[1].reference.as_ref().unwrap());
+        assert_eq!((own.nested.as_str(), own.constraint.as_str()), ("reviews", "reviews_customer_id_fkey"));
+        assert_eq!((other.nested.as_str(), other.on_delete_sql), ("editor-reviews", "SET NULL"));
+        assert_eq!(identifier(&"x".repeat(70), "_fkey").len(), MAX_IDENTIFIER);
+        assert_ne!(identifier(&"x".repeat(70), "_fkey"), identifier(&format!("{}y", "x".repeat(69)), "_fkey"));
+    }
+
+    #[test]
     fn decimals_are_exact_strings_with_their_scale() {
         let f = Field::parse("price:decimal:default=7.5").unwrap();
         assert_eq!(f.kind, FieldType::Decimal { precision: 12, scale: 2 });
