@@ -197,16 +197,21 @@ pub enum RemoveCommand {
 
 const FIELD_HELP: &str = "\
 Fields: --field <name>[:<type>[:<modifier>...]], repeated.
-  types      string (default), text, integer, number, boolean, date, datetime, uuid, email, url,
-             json, enum(a|b|c)
+  types      string (default), text, integer, number, decimal or decimal(p,s), boolean, date,
+             datetime, uuid, email, url, json, enum(a|b|c),
+             ref(<resource>[, restrict|cascade|set-null]): the id of another resource's item
+             (`customer:ref(customer)` is the field customerId; quote it for the shell)
   modifiers  optional (may be null; fields are required otherwise), unique, indexed (a
              PostgreSQL index for list filters and sorts), default=<value> (default= goes last
              and takes the rest, colons included)
-  refused    unique boolean, json or text; defaults on datetime and json; a default the type rejects
+  refused    unique boolean, json or text; defaults on datetime, json and ref; a default the type
+             rejects; set-null on a required ref; a ref to a missing resource or to its own
 
 Example:
   espresso add resource order-item --field title --field quantity:integer:default=1 \\
-      --field status:enum(open|paid|void) --field note:text:optional --field sku:string:unique";
+      --field status:enum(open|paid|void) --field note:text:optional --field sku:string:unique
+  espresso add resource review --field rating:integer --field 'customer:ref(customer)' \\
+      --field 'editor:ref(customer, set-null):optional'";
 
 const ADD_FIELD_HELP: &str = "\
 Fields use the grammar of `add resource --field` (see `espresso add resource --help`).
@@ -215,7 +220,8 @@ default, and a unique one is optional without a default. Migrations are history:
 writes a new one, and none that may have run is rewritten or deleted.
 
 Example:
-  espresso add field order total:number:default=0 note:text:optional";
+  espresso add field order total:number:default=0 note:text:optional
+  espresso add field order 'buyer:ref(customer, set-null):optional'";
 
 /// Flags shared by every command that changes a project.
 #[derive(Debug, Args)]
