@@ -19,6 +19,8 @@ Examples:
   espresso add middleware auth-jwt --protect order-item
   espresso list deployments
   espresso add deployment kubernetes --ingress gateway
+  espresso add api-version v2              then: espresso add resource order --api v2 ...
+  espresso deprecate api-version v1 --sunset 2027-06-30
   espresso config add PAYMENT_API_KEY --secret --required-in-production --description 'Key of the payment API'
   espresso sync --dry-run                  after editing config.schema.json by hand
   espresso recover                         settle a change that was killed half-way
@@ -77,6 +79,9 @@ pub enum Command {
     /// Edit config.schema.json, the one source of every environment variable
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Mark part of the service deprecated
+    #[command(subcommand)]
+    Deprecate(DeprecateCommand),
     /// Re-render every file derived from config.schema.json and espresso.toml after hand edits
     Sync(ChangeFlags),
     /// Complete or roll back a change that was interrupted (killed, crashed, power lost); every
@@ -181,6 +186,9 @@ pub enum AddCommand {
     Middleware(MiddlewareArgs),
     /// Deployment files for a target (see `espresso list deployments`)
     Deployment(DeploymentArgs),
+    /// A version of the API, mounted at /api/<version> beside the others
+    #[command(name = "api-version")]
+    ApiVersion(ApiVersionArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -193,6 +201,41 @@ pub enum RemoveCommand {
     Middleware(MiddlewareArgs),
     /// A deployment target's files
     Deployment(DeploymentArgs),
+    /// A version of the API that no resource is in
+    #[command(name = "api-version")]
+    ApiVersion(ApiVersionArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeprecateCommand {
+    /// Mark a version of the API deprecated: its answers carry the Deprecation and Sunset
+    /// headers, and its operations are deprecated in the OpenAPI document
+    #[command(name = "api-version")]
+    ApiVersion(DeprecateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ApiVersionArgs {
+    /// The version: `v` and a number, such as `v2`
+    #[arg(value_name = "VERSION")]
+    pub name: String,
+    #[command(flatten)]
+    pub flags: ChangeFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct DeprecateArgs {
+    /// The version to deprecate, such as `v1`
+    #[arg(value_name = "VERSION")]
+    pub name: String,
+    /// The day after which it may stop answering (YYYY-MM-DD), sent as the Sunset header
+    #[arg(long, value_name = "DATE")]
+    pub sunset: Option<String>,
+    /// The day it is deprecated from (YYYY-MM-DD); today (UTC) unless given
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    #[command(flatten)]
+    pub flags: ChangeFlags,
 }
 
 const FIELD_HELP: &str = "\
@@ -244,6 +287,9 @@ pub struct AddResourceArgs {
     /// Put the resource behind `auth-jwt` (the project must have it)
     #[arg(long)]
     pub protect: bool,
+    /// The API version to serve it in (`espresso add api-version`); the newest unless given
+    #[arg(long, value_name = "VERSION")]
+    pub api: Option<String>,
     #[command(flatten)]
     pub flags: ChangeFlags,
 }
@@ -255,6 +301,9 @@ pub struct AddFieldArgs {
     /// Fields to add: name[:type[:modifier...]], as `add resource --field` takes them
     #[arg(required = true, value_name = "FIELD")]
     pub fields: Vec<String>,
+    /// The API version the resource is in (checked: a resource lives in one version)
+    #[arg(long, value_name = "VERSION")]
+    pub api: Option<String>,
     #[command(flatten)]
     pub flags: ChangeFlags,
 }
@@ -266,6 +315,9 @@ pub struct RemoveFieldArgs {
     /// Names of the fields to remove
     #[arg(required = true, value_name = "FIELD")]
     pub fields: Vec<String>,
+    /// The API version the resource is in (checked: a resource lives in one version)
+    #[arg(long, value_name = "VERSION")]
+    pub api: Option<String>,
     #[command(flatten)]
     pub flags: ChangeFlags,
 }

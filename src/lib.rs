@@ -16,8 +16,8 @@ pub mod report;
 pub mod templates;
 
 use clap::Parser;
-use cli::{AddCommand, Cli, ColorChoice, Command, ConfigCommand, ListCommand, RemoveCommand};
-use commands::{config, deployment, field, middleware, new, recover, resource};
+use cli::{AddCommand, Cli, ColorChoice, Command, ConfigCommand, DeprecateCommand, ListCommand, RemoveCommand};
+use commands::{api, config, deployment, field, middleware, new, recover, resource};
 use error::UsageError;
 use report::Reporter;
 use std::ffi::OsString;
@@ -107,6 +107,9 @@ fn execute(cli: Cli, reporter: &Reporter) -> anyhow::Result<()> {
         Command::List(ListCommand::Deployments) => deployment::list(&cwd, reporter),
         Command::Add(AddCommand::Deployment(args)) => deployment::change(args, true, &cwd, reporter),
         Command::Remove(RemoveCommand::Deployment(args)) => deployment::change(args, false, &cwd, reporter),
+        Command::Add(AddCommand::ApiVersion(args)) => api::add(args, &cwd, reporter),
+        Command::Remove(RemoveCommand::ApiVersion(args)) => api::remove(args, &cwd, reporter),
+        Command::Deprecate(DeprecateCommand::ApiVersion(args)) => api::deprecate(args, &cwd, reporter),
         Command::Config(ConfigCommand::Add(args)) => config::add(args, &cwd, reporter),
         Command::Config(ConfigCommand::Remove(args)) => config::remove(args, &cwd, reporter),
         Command::Sync(flags) => config::sync(flags, &cwd, reporter),

@@ -28,7 +28,8 @@ pub fn add(args: AddFieldArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Resul
             ),
         );
     }
-    check_references(&resource.name, &fields, &project.spec.resources)?;
+    super::api::check_resource_version(&resource, args.api.as_deref())?;
+    check_references(&resource.name, &resource.api, &fields, &project.spec.resources)?;
     if project.spec.choices.database == Database::Postgres {
         let table = &resource.name.plural_snake;
         // The rows already in the table need a value for a required column, and distinct ones
@@ -74,6 +75,7 @@ pub fn add(args: AddFieldArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Resul
 pub fn remove(args: RemoveFieldArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Result<()> {
     let (mut project, _lock) = open(cwd, access(&args.flags), reporter)?;
     let resource = existing(&project.spec, &args.resource)?.clone();
+    super::api::check_resource_version(&resource, args.api.as_deref())?;
     let name = &resource.name.name;
     let mut gone = Vec::new();
     for raw in &args.fields {

@@ -1,6 +1,7 @@
 //! One module per command family. Each turns its clap arguments into a new project spec (or, for
 //! `new`, validated options), hands it to the engine and reports the outcome.
 
+pub mod api;
 pub mod config;
 pub mod deployment;
 pub mod field;

@@ -31,7 +31,7 @@ pub const MAX_OFFSET: u64 = 9_007_199_254_740_991;
 /// What the project around the resources adds to every operation of the API.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Api {
-    /// `api-key`: every request under /api/v1 needs `X-API-Key` (401 without).
+    /// `api-key`: every request under /api needs `X-API-Key` (401 without).
     pub api_key: bool,
     /// `rate-limit`: any request may be refused with 429.
     pub rate_limit: bool,
@@ -102,7 +102,9 @@ pub fn base_document(spec: &ProjectSpec) -> anyhow::Result<String> {
     // resources would otherwise build 200 fragments for each plan of a change).
     let mut shapes = BTreeSet::new();
     for r in &spec.resources {
-        let context = ResourceContext::new(&r.name, &r.fields, r.protected).related(&spec.resources);
+        let context = ResourceContext::new(&r.name, &r.fields, r.protected)
+            .related(&spec.resources)
+            .served_in(spec.api_version(&r.api));
         if shapes.insert((
             r.fields.iter().any(|f| f.unique),
             r.protected,
@@ -178,10 +180,20 @@ pub fn base_document(spec: &ProjectSpec) -> anyhow::Result<String> {
     }
     // Operations without their own `security` need what is declared here: the API key, or nothing.
     let security = if api.api_key { json!([{ "apiKey": [] }]) } else { json!([]) };
+    let versions = spec
+        .api_versions
+        .iter()
+        .map(|v| match (&v.deprecated, &v.sunset) {
+            (Some(since), Some(sunset)) => format!("{}, deprecated since {since}, sunset {sunset}", v.name),
+            (Some(since), None) => format!("{}, deprecated since {since}", v.name),
+            _ => v.name.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ");
     let doc = json!({
         "openapi": "3.1.0",
         "info": { "title": spec.name.as_str(), "version": "0.1.0", "description": format!("The {} API. The paths and schemas of each resource are in openapi/<resource>.json; the service serves the merged document at /openapi.json.", spec.name) },
-        "servers": [{ "url": "/api/v1", "description": "This service, version 1 of its API." }],
+        "servers": [{ "url": "/api", "description": format!("This service's API; each path starts with its version ({}).", versions) }],
         "security": security,
         "tags": tags,
         "paths": {},
@@ -212,6 +224,9 @@ pub fn fragment(r: &ResourceContext, api: Api) -> anyhow::Result<String> {
 /// What an operation does, for [`operation`].
 struct Op<'a> {
     id: String,
+    /// Behind authentication: the resource's operations when it is protected, and a nested
+    /// list also when the resource it hangs from is.
+    protected: bool,
     summary: String,
     description: String,
     /// Changes data: behind the writer role when the resource is protected.
@@ -268,10 +283,10 @@ fn operation(r: &ResourceContext, api: Api, unique: bool, op: Op) -> Value {
             statuses.insert(409);
         }
     }
-    if api.api_key || r.protected {
+    if api.api_key || op.protected {
         statuses.insert(401);
     }
-    if r.protected && op.write {
+    if op.protected && op.write {
         statuses.insert(403);
     }
     if api.rate_limit {
@@ -286,7 +301,7 @@ fn operation(r: &ResourceContext, api: Api, unique: bool, op: Op) -> Value {
         responses.insert(status.to_string(), response_ref(status));
     }
     let mut description = op.description;
-    if r.protected {
+    if op.protected {
         description.push_str(if op.write {
             " Needs a Bearer token whose `roles` claim holds the writer role (JWT_WRITE_ROLE)."
         } else {
@@ -296,12 +311,22 @@ fn operation(r: &ResourceContext, api: Api, unique: bool, op: Op) -> Value {
     if api.api_key {
         description.push_str(" Needs an API key in `X-API-Key`.");
     }
+    if let Some(since) = &r.api_deprecated {
+        description.push_str(&format!(" Deprecated with API version {} since {since}", r.api));
+        if let Some(sunset) = &r.api_sunset {
+            description.push_str(&format!("; it may stop answering after {sunset} (the `Sunset` header)"));
+        }
+        description.push('.');
+    }
     let mut value = json!({
         "operationId": op.id,
         "tags": [r.names.plural_words],
         "summary": op.summary,
         "description": description,
     });
+    if r.api_deprecated.is_some() {
+        value["deprecated"] = json!(true);
+    }
     if let Some(parameters) = op.parameters {
         value["parameters"] = parameters;
     }
@@ -309,7 +334,7 @@ fn operation(r: &ResourceContext, api: Api, unique: bool, op: Op) -> Value {
         value["requestBody"] = body(schema);
     }
     value["responses"] = Value::Object(responses);
-    if r.protected {
+    if op.protected {
         // Both schemes in one requirement when both apply: the key and the token.
         let requirement =
             if api.api_key { json!({ "apiKey": [], "bearerAuth": [] }) } else { json!({ "bearerAuth": [] }) };
@@ -380,6 +405,7 @@ fn fragment_value(r: &ResourceContext, api: Api) -> anyhow::Result<Value> {
         unique,
         Op {
             id: format!("list{}", n.plural_pascal),
+            protected: r.protected,
             summary: format!("List {plural}"),
             description: format!(
                 "Returns {plural} in creation order (or as `sort` says), `limit` at a time from `offset`, with the total count of those that match the filters. A filter `field=value` keeps the items whose field equals the value, and on numbers, decimals, dates and timestamps `field[gt]`, `[gte]`, `[lt]` and `[lte]` keep a range; null never matches. `sort` lists fields, each with `-` for descending, nulls last, strings by code point. Any other parameter is a 400."
@@ -402,6 +428,7 @@ fn fragment_value(r: &ResourceContext, api: Api) -> anyhow::Result<Value> {
         unique,
         Op {
             id: format!("create{item}"),
+            protected: r.protected,
             summary: format!("Create {a}"),
             description: format!(
                 "Stores a new {} from the fields given; the service assigns its id and timestamps.",
@@ -415,14 +442,20 @@ fn fragment_value(r: &ResourceContext, api: Api) -> anyhow::Result<Value> {
         },
     );
     let mut paths = Map::new();
-    paths.insert(format!("/{}", n.plural_kebab), json!({ "get": list, "post": create }));
+    let v = &r.api;
+    paths.insert(format!("/{v}/{}", n.plural_kebab), json!({ "get": list, "post": create }));
 
     let by_id =
         |id: String, summary: String, description: String, write, body: Option<&str>, success, errors: &[u16]| {
-            operation(r, api, unique, Op { id, summary, description, write, parameters: None, body, success, errors })
+            operation(
+                r,
+                api,
+                unique,
+                Op { id, protected: r.protected, summary, description, write, parameters: None, body, success, errors },
+            )
         };
     paths.insert(
-        format!("/{}/{{id}}", n.plural_kebab),
+        format!("/{v}/{}/{{id}}", n.plural_kebab),
         json!({
             "parameters": [{ "$ref": "#/components/parameters/id" }],
             "get": by_id(format!("get{item}"), format!("Get {a}"), format!("Returns the {} with this id.", n.singular_words), false, None, ("200", ok("Found", item)), &[404]),
@@ -441,6 +474,7 @@ fn fragment_value(r: &ResourceContext, api: Api) -> anyhow::Result<Value> {
             unique,
             Op {
                 id: format!("list{}{}", target.singular_pascal, reference.nested_pascal),
+                protected: r.protected || reference.target_protected,
                 summary: format!("List the {} of {}", reference.nested_words, target.a_singular),
                 description: format!(
                     "Returns the {plural} whose `{}` is this {}, with the same filters, sort and paging as the list of {plural}; 404 when no {} has this id.",
@@ -454,7 +488,7 @@ fn fragment_value(r: &ResourceContext, api: Api) -> anyhow::Result<Value> {
             },
         );
         paths.insert(
-            format!("/{}/{{{}}}/{}", target.plural_kebab, f.name, reference.nested),
+            format!("/{v}/{}/{{{}}}/{}", target.plural_kebab, f.name, reference.nested),
             json!({
                 "parameters": [{ "name": f.name, "in": "path", "required": true, "description": format!("The {}'s id.", target.singular_words), "schema": { "type": "string", "format": "uuid" } }],
                 "get": list,

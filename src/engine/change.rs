@@ -200,7 +200,9 @@ pub fn plan_changes_with(
     // the others need rendering (shared files such as fences and openapi.json are always whole).
     // A change to what the project adds to every operation (an API key, a rate limit, ...) is in
     // every resource's OpenAPI fragment.
-    let every = options.sync || openapi::Api::of(&project.spec) != openapi::Api::of(new_spec);
+    let every = options.sync
+        || openapi::Api::of(&project.spec) != openapi::Api::of(new_spec)
+        || project.spec.api_versions != new_spec.api_versions;
     let mut touched: Vec<&str> = project
         .spec
         .resources
@@ -377,6 +379,19 @@ fn record_change(
             list.push(project_file::resource_table(r));
         }
         doc.insert("resources", Item::ArrayOfTables(list));
+    }
+    match project_file::api_versions(spec) {
+        Some(list) => {
+            let first = !doc.contains_key("api-versions");
+            doc.insert("api-versions", Item::ArrayOfTables(list));
+            // The record of files stays last, where a reader looks for it.
+            if first && let Some(files) = doc.remove("files") {
+                doc.insert("files", files);
+            }
+        }
+        None => {
+            doc.remove("api-versions");
+        }
     }
     // History only grows: the recorded entries stay as they are in the file (comments and all),
     // and only the new ones are appended; anything else (a project made before the record) is

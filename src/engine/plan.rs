@@ -80,6 +80,8 @@ struct TemplateContext<'a> {
     schema: &'a str,
     /// Middleware kinds added with `espresso add middleware`, in chain order.
     middleware: &'a [String],
+    /// The API's versions, oldest first, each with its deprecation and successor.
+    api_versions: Vec<crate::model::api::ApiVersionContext>,
 }
 
 #[derive(Debug, Serialize)]
@@ -132,6 +134,7 @@ pub fn plan_with(spec: &ProjectSpec, scope: Scope, renderer: &mut Renderer) -> a
             } else {
                 ResourceContext::names_only(&r.name, r.protected)
             }
+            .served_in(spec.api_version(&r.api))
         })
         .collect();
 
@@ -156,6 +159,7 @@ pub fn plan_with(spec: &ProjectSpec, scope: Scope, renderer: &mut Renderer) -> a
         config: &config,
         schema: &schema,
         middleware: &spec.middleware,
+        api_versions: crate::model::api::contexts(&spec.api_versions),
     });
 
     // Each bundle once with the project context; the resource bundle once per resource, with

@@ -1,6 +1,7 @@
 //! The project model: names, validated choices, resources and fields, and a project as
 //! `espresso.toml` records it.
 
+pub mod api;
 pub mod migration;
 pub mod name;
 pub mod options;

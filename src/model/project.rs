@@ -2,6 +2,7 @@
 
 use crate::cli::{Cache, Database, Ingress, NodeVersion};
 use crate::error::UsageError;
+use crate::model::api::{self, ApiVersion};
 use crate::model::migration::{self, Migration, Step};
 use crate::model::name::ProjectName;
 use crate::model::options::{Choices, Ci, Deploy};
@@ -18,6 +19,8 @@ pub struct ResourceSpec {
     pub fields: Vec<Field>,
     /// Behind `auth-jwt`: every request authenticated, writes need the writer role.
     pub protected: bool,
+    /// The API version it is served in (`/api/v1/...`).
+    pub api: String,
 }
 
 /// Everything that determines a project's generated files.
@@ -30,11 +33,30 @@ pub struct ProjectSpec {
     pub middleware: Vec<String>,
     /// Every migration espresso wrote, in order (PostgreSQL projects): history, only appended to.
     pub migrations: Vec<Migration>,
+    /// The API's versions, oldest first; `v1` until `espresso add api-version`.
+    pub api_versions: Vec<ApiVersion>,
 }
 
 impl ProjectSpec {
     pub fn new(name: ProjectName, choices: Choices) -> Self {
-        Self { name, choices, resources: Vec::new(), middleware: Vec::new(), migrations: Vec::new() }
+        Self {
+            name,
+            choices,
+            resources: Vec::new(),
+            middleware: Vec::new(),
+            migrations: Vec::new(),
+            api_versions: vec![ApiVersion::new(api::FIRST)],
+        }
+    }
+
+    /// The version named `name`.
+    pub fn api_version(&self, name: &str) -> Option<&ApiVersion> {
+        self.api_versions.iter().find(|v| v.name == name)
+    }
+
+    /// The newest version, where resources go unless `--api` says otherwise.
+    pub fn newest_api(&self) -> &str {
+        self.api_versions.iter().max_by_key(|v| v.number()).map_or(api::FIRST, |v| v.name.as_str())
     }
 
     /// The resource named `name` (in any form `ResourceName` accepts).
@@ -195,7 +217,8 @@ fn read_spec(doc: &DocumentMut) -> anyhow::Result<ProjectSpec> {
                 legacy.push(Migration::new(number, Step::CreateTable, &name, fields.clone()));
             }
             let protected = t.get("protected").and_then(Item::as_bool).unwrap_or(false);
-            resources.push(ResourceSpec { name, fields, protected });
+            let api = t.get("api").and_then(Item::as_str).unwrap_or(api::FIRST).to_owned();
+            resources.push(ResourceSpec { name, fields, protected, api });
         }
     }
     let migrations = match doc.get("migrations") {
@@ -215,7 +238,24 @@ fn read_spec(doc: &DocumentMut) -> anyhow::Result<ProjectSpec> {
         Some(_) => list_at(doc, "project", "middleware")?,
         None => Vec::new(),
     };
-    Ok(ProjectSpec { name, choices, resources, middleware, migrations })
+    let api_versions = match doc.get("api-versions") {
+        Some(item) => item
+            .as_array_of_tables()
+            .context("`api-versions` must be an array of tables ([[api-versions]])")?
+            .iter()
+            .map(|t| {
+                let raw = t.get("name").and_then(Item::as_str).context("an [[api-versions]] entry has no `name`")?;
+                let name = ApiVersion::parse_name(raw).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+                let day = |key: &str| t.get(key).and_then(Item::as_str).map(str::to_owned);
+                Ok(ApiVersion { name, deprecated: day("deprecated"), sunset: day("sunset") })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?,
+        None => vec![ApiVersion::new(api::FIRST)],
+    };
+    if let Some(r) = resources.iter().find(|r| !api_versions.iter().any(|v| v.name == r.api)) {
+        bail!("resource `{}` is in API version `{}`, which [[api-versions]] does not list", r.name.name, r.api);
+    }
+    Ok(ProjectSpec { name, choices, resources, middleware, migrations, api_versions })
 }
 
 /// The `fields` array of a `[[resources]]` or `[[migrations]]` entry.

@@ -87,6 +87,9 @@ pub fn render(spec: &ProjectSpec, bundles: &[Bundle], files: &[PlannedFile]) -> 
     if let Some(list) = migrations(spec) {
         doc.insert("migrations", Item::ArrayOfTables(list));
     }
+    if let Some(list) = api_versions(spec) {
+        doc.insert("api-versions", Item::ArrayOfTables(list));
+    }
 
     let mut record = Table::new();
     record.decor_mut().set_prefix(
@@ -107,7 +110,30 @@ pub fn resource_table(r: &crate::model::project::ResourceSpec) -> Table {
     if r.protected {
         t.insert("protected", value(true));
     }
+    if r.api != crate::model::api::FIRST {
+        t.insert("api", value(r.api.as_str()));
+    }
     t
+}
+
+/// The `[[api-versions]]` entries, `None` while the API is only `v1` as it began.
+pub fn api_versions(spec: &ProjectSpec) -> Option<toml_edit::ArrayOfTables> {
+    if spec.api_versions == [crate::model::api::ApiVersion::new(crate::model::api::FIRST)] {
+        return None;
+    }
+    let mut list = toml_edit::ArrayOfTables::new();
+    for v in &spec.api_versions {
+        let mut t = Table::new();
+        t.insert("name", value(v.name.as_str()));
+        if let Some(day) = &v.deprecated {
+            t.insert("deprecated", value(day.as_str()));
+        }
+        if let Some(day) = &v.sunset {
+            t.insert("sunset", value(day.as_str()));
+        }
+        list.push(t);
+    }
+    Some(list)
 }
 
 /// The `[[migrations]]` entries of a project, `None` when it has none.

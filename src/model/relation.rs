@@ -42,6 +42,8 @@ pub struct LinkContext {
     /// The fixture's collection path (`customers`) and the nested list under it.
     pub target_path: String,
     pub target_words: String,
+    /// `a customer`.
+    pub target_a: String,
     pub nested: String,
     pub nested_words: String,
 }
@@ -70,6 +72,12 @@ impl ResourceContext {
         if !self.has_references {
             return self;
         }
+        for f in &mut self.fields {
+            if let Some(reference) = &mut f.reference {
+                reference.target_protected =
+                    resources.iter().any(|r| r.name.name == reference.target.name && r.protected);
+            }
+        }
         let mut fixtures = Vec::new();
         let mut uses = Vec::new();
         let mut links = Vec::new();
@@ -84,6 +92,7 @@ impl ResourceContext {
                 on_delete: reference.on_delete,
                 target_path: reference.target.plural_kebab.clone(),
                 target_words: reference.target.singular_words.clone(),
+                target_a: reference.target.a_singular.clone(),
                 nested: reference.nested.clone(),
                 nested_words: reference.nested_words.clone(),
             });
@@ -136,10 +145,16 @@ fn fixture(
     Some(fixtures.len() - 1)
 }
 
-/// Refuses references of `fields` (to be given to resource `owner`) that the project cannot
-/// have: to a resource it does not have, to `owner` itself, or closing a cycle of required
-/// references, whose items could never be created.
-pub fn check_references(owner: &ResourceName, fields: &[Field], resources: &[ResourceSpec]) -> Result<(), UsageError> {
+/// Refuses references of `fields` (to be given to resource `owner`, served in API version
+/// `api`) that the project cannot have: to a resource it does not have, to one in another
+/// version (its nested list would have no collection to hang from), to `owner` itself, or
+/// closing a cycle of required references, whose items could never be created.
+pub fn check_references(
+    owner: &ResourceName,
+    api: &str,
+    fields: &[Field],
+    resources: &[ResourceSpec],
+) -> Result<(), UsageError> {
     for f in fields {
         let Some((target, _)) = f.reference() else { continue };
         if target == owner.name {
@@ -160,6 +175,13 @@ pub fn check_references(owner: &ResourceName, fields: &[Field], resources: &[Res
             } else {
                 format!("add it first (`espresso add resource {target} ...`), or refer to one of {}", known.join(", "))
             }));
+        }
+        if let Some(other) = resources.iter().find(|r| r.name.name == target && r.api != api) {
+            return Err(UsageError::new(format!(
+                "field `{}` refers to `{target}`, which is served in API version `{}`, not `{api}`",
+                f.name, other.api
+            ))
+            .hint("refer to a resource of the same version"));
         }
         if !f.optional && requires(target, &owner.name, resources, 0) {
             return Err(UsageError::new(format!(
@@ -196,6 +218,7 @@ mod tests {
             name: ResourceName::parse(name).unwrap(),
             fields: fields.iter().map(|f| Field::parse(f).unwrap()).collect(),
             protected: false,
+            api: "v1".into(),
         }
     }
 
@@ -228,13 +251,13 @@ mod tests {
         let resources = vec![resource("customer", &["name"]), resource("order", &["customer:ref(customer)"])];
         let customer = &resources[0].name;
         let fields = |spec: &str| vec![Field::parse(spec).unwrap()];
-        assert!(check_references(customer, &fields("o:ref(order):optional"), &resources).is_ok());
+        assert!(check_references(customer, "v1", &fields("o:ref(order):optional"), &resources).is_ok());
         for (spec, message) in [
             ("o:ref(order)", "cycle"),
             ("p:ref(customer):optional", "itself"),
             ("x:ref(invoice):optional", "does not exist"),
         ] {
-            let e = check_references(customer, &fields(spec), &resources).unwrap_err();
+            let e = check_references(customer, "v1", &fields(spec), &resources).unwrap_err();
             assert!(e.message.contains(message), "{spec}: {}", e.message);
         }
     }

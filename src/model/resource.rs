@@ -784,7 +784,7 @@ pub fn canonical_decimal(text: &str, precision: u8, scale: u8) -> Option<String>
 }
 
 /// A calendar date as ajv-formats' `date` format accepts it: YYYY-MM-DD with a real month and day.
-fn valid_date(text: &str) -> bool {
+pub fn valid_date(text: &str) -> bool {
     let b = text.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return false;
@@ -1034,6 +1034,9 @@ pub struct ReferenceContext {
     pub nested: String,
     pub nested_pascal: String,
     pub nested_words: String,
+    /// The target is behind authentication, so its nested list is too: it tells which of its
+    /// items exist ([`ResourceContext::related`]).
+    pub target_protected: bool,
 }
 
 impl ReferenceContext {
@@ -1050,6 +1053,7 @@ impl ReferenceContext {
             nested_pascal: nested.to_upper_camel_case(),
             nested_words: nested.replace('-', " "),
             nested,
+            target_protected: false,
             target,
         })
     }
@@ -1084,6 +1088,11 @@ pub struct ResourceContext {
     pub shadows_object_members: bool,
     /// The JSON Schema of a timestamp filter value (`createdAt[gte]`): a datetime field's.
     pub timestamp_schema_json: String,
+    /// The API version it is served in (`v1`: `/api/v1/...`), and when that version was
+    /// deprecated and sunsets ([`ResourceContext::served_in`]).
+    pub api: String,
+    pub api_deprecated: Option<String>,
+    pub api_sunset: Option<String>,
     /// Has reference fields.
     pub has_references: bool,
     /// The project's other resources that refer to this one, with the field and delete rule
@@ -1120,6 +1129,16 @@ const OBJECT_MEMBERS: &[&str] = &[
 ];
 
 impl ResourceContext {
+    /// The context served in API version `version`.
+    pub fn served_in(mut self, version: Option<&crate::model::api::ApiVersion>) -> Self {
+        if let Some(v) = version {
+            self.api.clone_from(&v.name);
+            self.api_deprecated.clone_from(&v.deprecated);
+            self.api_sunset.clone_from(&v.sunset);
+        }
+        self
+    }
+
     /// Names only: enough for registrations, for a resource whose own files are not rendered.
     pub fn names_only(names: &ResourceName, protected: bool) -> Self {
         Self {
@@ -1130,6 +1149,9 @@ impl ResourceContext {
             fields: Vec::new(),
             example_json: "{}".into(),
             other_example_json: "{}".into(),
+            api: crate::model::api::FIRST.into(),
+            api_deprecated: None,
+            api_sunset: None,
             has_references: false,
             referenced_by: Vec::new(),
             fixtures: Vec::new(),
@@ -1186,6 +1208,9 @@ impl ResourceContext {
             fields: out,
             example_json: Value::Object(example).to_string(),
             other_example_json: Value::Object(other).to_string(),
+            api: crate::model::api::FIRST.into(),
+            api_deprecated: None,
+            api_sunset: None,
             has_references: fields.iter().any(|f| f.reference().is_some()),
             referenced_by: Vec::new(),
             fixtures: Vec::new(),

@@ -214,7 +214,7 @@ fn the_users_code_outside_fences_survives_add_and_remove() {
     in_shop(&sb, &add_args(&["-q"])).success();
     let with_resource = fs::read_to_string(&index).unwrap();
     assert!(
-        with_resource.contains("// mine") && with_resource.contains("'order-items': createOrderItemsRouter,"),
+        with_resource.contains("// mine") && with_resource.contains("'v1/order-items': createOrderItemsRouter,"),
         "{with_resource}"
     );
     in_shop(&sb, &["remove", "resource", "order-item", "-q"]).success();
@@ -296,7 +296,7 @@ fn crlf_line_endings_are_kept() {
     fs::write(&index, fs::read_to_string(&index).unwrap().replace('\n', "\r\n")).unwrap();
     in_shop(&sb, &add_args(&["-q"])).success();
     let text = fs::read_to_string(&index).unwrap();
-    assert!(text.contains("'order-items': createOrderItemsRouter,\r\n"));
+    assert!(text.contains("'v1/order-items': createOrderItemsRouter,\r\n"));
     assert!(!text.replace("\r\n", "").contains('\n'), "every line ends in CRLF");
 }
 
@@ -321,7 +321,12 @@ fn a_real_failure_half_way_restores_every_file_and_directory() {
     let mut project = Project::load(&root).unwrap();
     let mut spec = project.spec.clone();
     let fields = ["title", "sku:string:unique"].iter().map(|f| Field::parse(f).unwrap()).collect();
-    spec.resources.push(ResourceSpec { name: ResourceName::parse("order-item").unwrap(), fields, protected: false });
+    spec.resources.push(ResourceSpec {
+        name: ResourceName::parse("order-item").unwrap(),
+        fields,
+        protected: false,
+        api: "v1".into(),
+    });
     let changes = plan_changes(&mut project, &spec, false).unwrap();
     let new_files: Vec<_> = changes.changes.iter().filter(|c| c.before.is_none()).collect();
     let middle = new_files[new_files.len() / 2];
@@ -349,10 +354,8 @@ fn middleware_is_listed_added_in_chain_order_and_removed_exactly() {
         .success()
         .stdout(predicate::str::contains("* request-timeout").and(predicate::str::contains("* api-key")));
     let app = fs::read_to_string(sb.path().join("shop/src/app.js")).unwrap();
-    let (timeout, key) = (
-        app.find("app.use(requestTimeout(config));").unwrap(),
-        app.find("app.use('/api/v1', apiKey(config));").unwrap(),
-    );
+    let (timeout, key) =
+        (app.find("app.use(requestTimeout(config));").unwrap(), app.find("app.use('/api', apiKey(config));").unwrap());
     assert!(timeout < key, "chain order follows the kinds' positions, not the order of the commands");
     let schema = fs::read_to_string(sb.path().join("shop/config.schema.json")).unwrap();
     assert!(schema.contains("\"API_KEYS\"") && schema.contains("\"REQUEST_HANDLER_TIMEOUT_MS\""));
@@ -428,7 +431,7 @@ fn the_cache_middleware_needs_a_redis_project() {
     in_shop(&sb, &add_args(&["-q"])).success();
     in_shop(&sb, &["add", "middleware", "cache", "-q"]).success();
     let app = fs::read_to_string(sb.path().join("shop/src/app.js")).unwrap();
-    assert!(app.contains("app.use('/api/v1', responseCache(config, dependencies['redis']));"));
+    assert!(app.contains("app.use('/api', responseCache(config, dependencies['redis']));"));
     in_shop(&sb, &["remove", "middleware", "cache", "-q"]).success();
     in_shop(&sb, &["remove", "resource", "order-item", "-q"]).success();
     assert_eq!(tree_diff(&before, &sb.snapshot("shop")), "");
@@ -579,7 +582,7 @@ fn middleware_that_every_operation_answers_for_is_in_every_fragment() {
         serde_json::from_str::<serde_json::Value>(&text).unwrap()
     };
     let statuses = |doc: &serde_json::Value| {
-        doc["paths"]["/order-items/{id}"]["delete"]["responses"]
+        doc["paths"]["/v1/order-items/{id}"]["delete"]["responses"]
             .as_object()
             .unwrap()
             .keys()
@@ -596,10 +599,10 @@ fn middleware_that_every_operation_answers_for_is_in_every_fragment() {
     assert_eq!(base["components"]["securitySchemes"]["apiKey"]["name"], "X-API-Key");
 
     in_shop(&sb, &["add", "middleware", "auth-jwt", "--protect", "order-item", "-q"]).success();
-    let delete = &fragment()["paths"]["/order-items/{id}"]["delete"];
+    let delete = &fragment()["paths"]["/v1/order-items/{id}"]["delete"];
     assert_eq!(delete["security"], serde_json::json!([{ "apiKey": [], "bearerAuth": [] }]));
     assert!(delete["responses"]["403"].is_object(), "a write needs the writer role: {delete:#}");
-    assert!(fragment()["paths"]["/order-items/{id}"]["get"]["responses"]["403"].is_null());
+    assert!(fragment()["paths"]["/v1/order-items/{id}"]["get"]["responses"]["403"].is_null());
 
     for kind in ["auth-jwt", "rate-limit", "api-key"] {
         in_shop(&sb, &["remove", "middleware", kind, "-q"]).success();

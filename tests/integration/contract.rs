@@ -222,7 +222,7 @@ fn fuzz(tools: &Tools, port: u16, headers: &[String], scratch: &Path) -> Result<
         .arg(&config)
         .arg("run")
         .arg(format!("http://127.0.0.1:{port}/openapi.json"))
-        .args(["--url", &format!("http://127.0.0.1:{port}/api/v1")])
+        .args(["--url", &format!("http://127.0.0.1:{port}/api")])
         .args(["--checks", "all", "--max-examples", MAX_EXAMPLES, "--workers", "1", "--seed", SEED])
         .env("NO_COLOR", "1")
         .env("SCHEMATHESIS_TELEMETRY", "false");

@@ -441,6 +441,33 @@ fn steps() -> Vec<Step> {
                 )
             },
         },
+        Step {
+            what: "add API version v2 with a resource of its own; v1 keeps serving its rows",
+            commands: &[
+                &["add", "api-version", "v2"],
+                &[
+                    "add",
+                    "resource",
+                    "refund",
+                    "--api",
+                    "v2",
+                    "--field",
+                    "amount:decimal",
+                    "--field",
+                    "reason:text:optional",
+                ],
+            ],
+            check: |api| {
+                let made = api.create("/api/v2/refunds", serde_json::json!({ "amount": "12.5" }))?;
+                expect(made["amount"] == "12.50" && made["reason"].is_null(), || format!("{made}"))?;
+                expect(api.items("/api/v2/refunds")?.len() == 1, || "one refund in v2".into())?;
+                expect(api.items(ORDERS)?.len() == 4, || "v1 still serves the four orders".into())?;
+                match api.call("GET", "/api/v1/refunds", None)? {
+                    (404, _) => Ok(()),
+                    other => Err(format!("v1 serving v2's resource: {other:?}")),
+                }
+            },
+        },
     ]
 }
 

@@ -185,6 +185,7 @@ fn every_supported_combination_plans_with_valid_fences() {
         .map(|f| Field::parse(f).unwrap())
         .collect(),
         protected: false,
+        api: "v1".into(),
     }];
     let mut parsed = 0;
     for choices in combos {

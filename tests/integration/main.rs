@@ -17,3 +17,4 @@ mod snapshots;
 mod support;
 mod targets;
 mod typescript;
+mod versions;

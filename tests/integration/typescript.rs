@@ -72,7 +72,7 @@ fn every_middleware_kind_is_added_and_removed_exactly_in_typescript() {
     assert_eq!(stdout.lines().filter(|l| l.starts_with('*')).count(), kinds.len(), "{stdout}");
     let read = |file: &str| std::fs::read_to_string(dir.join(file)).unwrap();
     let app = read("src/app.ts");
-    assert!(app.contains("app.use('/api/v1', responseCache(config, dependencies['redis']));"), "{app}");
+    assert!(app.contains("app.use('/api', responseCache(config, dependencies['redis']));"), "{app}");
     assert!(read("src/routes/orders.router.ts").contains("router.use(authenticate(config));"));
     assert!(read("package.json").contains("\"start\": \"node --import ./src/instrumentation.ts src/server.ts\""));
     assert!(read("Dockerfile").contains("\"--import\", \"./dist/instrumentation.js\", \"dist/server.js\""));

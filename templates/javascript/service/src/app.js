@@ -24,7 +24,7 @@ import { packageInfo } from './package-info.js';
  *  4. JSON body parsing with a size limit;
  *  5. optional middleware added with `espresso add middleware` (compression, rate limiting, ...);
  *  6. metrics, timing everything below by route template;
- *  7. probes, /metrics and /openapi.json, then the API under /api/v1;
+ *  7. probes, /metrics and /openapi.json, then the API under /api/<version>;
  *  8. 404 for anything unmatched, then the problem+json error handler.
  *
  * @param {object} options
@@ -53,7 +53,7 @@ export function createApp({ config, logger, dependencies, lifecycle, metrics }) 
   const health = createHealthService({ dependencies, lifecycle, info: packageInfo });
   app.use(healthRouter({ health, metrics }));
   app.use(openapiRouter());
-  app.use('/api/v1', apiRouter({ config, logger, dependencies }));
+  app.use('/api', apiRouter({ config, logger, dependencies }));
 
   app.use(notFound);
   app.use(errorHandler({ exposeDetails: config.NODE_ENV === 'development' }));

@@ -30,7 +30,7 @@ import type { Metrics } from './metrics.ts';
  *  4. JSON body parsing with a size limit;
  *  5. optional middleware added with `espresso add middleware` (compression, rate limiting, ...);
  *  6. metrics, timing everything below by route template;
- *  7. probes, /metrics and /openapi.json, then the API under /api/v1;
+ *  7. probes, /metrics and /openapi.json, then the API under /api/<version>;
  *  8. 404 for anything unmatched, then the problem+json error handler.
  */
 export function createApp({
@@ -63,7 +63,7 @@ export function createApp({
   const health = createHealthService({ dependencies, lifecycle, info: packageInfo });
   app.use(healthRouter({ health, metrics }));
   app.use(openapiRouter());
-  app.use('/api/v1', apiRouter({ config, logger, dependencies }));
+  app.use('/api', apiRouter({ config, logger, dependencies }));
 
   app.use(notFound);
   app.use(errorHandler({ exposeDetails: config.NODE_ENV === 'development' }));

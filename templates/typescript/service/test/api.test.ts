@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import express from 'express';
 import request from 'supertest';
 import { compareValues, listQuery, MAX_SORT_KEYS, selectPage } from '../src/list-query.ts';
 import type { FilterKind, ListQuery } from '../src/list-query.ts';
@@ -7,6 +8,8 @@ import { MAX_LIMIT, pagination } from '../src/pagination.ts';
 import { checker, validator } from '../src/validation.ts';
 import { HttpError } from '../src/errors.ts';
 import { buildApp } from './helpers.ts';
+import { apiVersions } from '../src/api-versions.ts';
+import { deprecation } from '../src/middleware/deprecation.ts';
 
 describe('pagination', () => {
   it('defaults and accepts values within bounds', () => {
@@ -116,6 +119,25 @@ describe('OpenAPI document', () => {
     const res = await request(app).get('/openapi.json').expect(200);
     assert.match(res.headers['content-type'] ?? '', /^application\/json/);
     assert.equal(res.body.openapi, '3.1.0');
-    assert.equal(res.body.servers[0].url, '/api/v1');
+    assert.equal(res.body.servers[0].url, '/api');
+  });
+});
+
+describe('API versions', () => {
+  it('announce a deprecation, its sunset and the successor (RFC 9745, RFC 8594)', async () => {
+    const app = express().use(deprecation({ deprecated: '2026-12-02', sunset: '2027-06-30', successor: 'v2' }), (_req, res) => res.end());
+    const res = await request(app).get('/').expect(200);
+    assert.equal(res.headers['deprecation'], '@1796169600');
+    assert.equal(res.headers['sunset'], 'Wed, 30 Jun 2027 23:59:59 GMT');
+    assert.equal(res.headers['link'], '</api/v2>; rel="successor-version"');
+  });
+
+  it('send those headers under every deprecated version of this API, and under no other', async () => {
+    const { app } = buildApp();
+    for (const [version, policy] of Object.entries(apiVersions)) {
+      const res = await request(app).get(`/api/${version}/no-such-resource`).expect(404);
+      if (policy) assert.equal(res.headers['deprecation'], `@${Date.parse(`${policy.deprecated}T00:00:00Z`) / 1000}`, version);
+      else assert.equal(res.headers['deprecation'], undefined, version);
+    }
   });
 });

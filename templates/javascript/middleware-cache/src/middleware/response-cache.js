@@ -8,7 +8,8 @@ const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /**
  * Caches successful JSON answers to GET requests in Redis for CACHE_TTL_SECONDS, keyed by URL,
  * and serves them with `X-Cache: HIT`. Every successful write (POST, PUT, PATCH, DELETE) to a
- * resource bumps that resource's version, which is part of every key, so stale entries are never
+ * resource bumps the version of its part of the API (the first segment below where it is mounted:
+ * the API version), which is part of every key, so stale entries are never
  * read again and simply expire: invalidation is one INCR, whatever the number of cached pages.
  * Keys start with the service's name, so services sharing a Redis never read each other's.
  *
@@ -30,7 +31,9 @@ export function responseCache({ CACHE_TTL_SECONDS: ttl, REDIS_COMMAND_TIMEOUT_MS
   // A lookup that outlives the deadline is abandoned: the request goes on without the cache.
   const within = (command) => abortable(command, AbortSignal.timeout(timeoutMs));
   const prefix = `${packageInfo.name}:cache`;
-  // `/order-items/123?limit=2` belongs to the resource `order-items`.
+  // Below /api, `/v1/order-items/123?limit=2` belongs to `v1`: one write invalidates every answer
+  // of its API version, as a write to one resource can change another's (a cascading delete, a
+  // reference set to null, a nested list such as /v1/customers/:id/orders).
   const resourceOf = (path) => path.split('/')[1] ?? '';
   const versionKey = (resource) => `${prefix}:version:${resource}`;
   // Whose answers these are: nobody's, or one API key's (never the key itself).

@@ -7,7 +7,11 @@ import { packageInfo } from '../package-info.ts';
 /** Methods that change a resource: a successful one invalidates its cached answers. */
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
-/** `/order-items/123?limit=2` belongs to the resource `order-items`. */
+/**
+ * Below /api, `/v1/order-items/123?limit=2` belongs to `v1`: one write invalidates every answer of
+ * its API version, as a write to one resource can change another's (a cascading delete, a
+ * reference set to null, a nested list such as /v1/customers/:id/orders).
+ */
 const resourceOf = (path: string) => path.split('/')[1] ?? '';
 
 /** Whose answers these are: nobody's, or one API key's (never the key itself). */
@@ -27,7 +31,8 @@ export interface CacheClient {
 /**
  * Caches successful JSON answers to GET requests in Redis for CACHE_TTL_SECONDS, keyed by URL,
  * and serves them with `X-Cache: HIT`. Every successful write (POST, PUT, PATCH, DELETE) to a
- * resource bumps that resource's version, which is part of every key, so stale entries are never
+ * resource bumps the version of its part of the API (the first segment below where it is mounted:
+ * the API version), which is part of every key, so stale entries are never
  * read again and simply expire: invalidation is one INCR, whatever the number of cached pages.
  * Keys start with the service's name, so services sharing a Redis never read each other's.
  *

@@ -1,0 +1,24 @@
+/**
+ * @typedef {{ deprecated: string, sunset?: string, successor?: string }} Deprecation
+ *   the day a version was deprecated and the day after which it may stop answering
+ *   (YYYY-MM-DD, UTC), and the version that replaces it
+ */
+
+/**
+ * Announces on every answer under a deprecated API version that it is deprecated (RFC 9745
+ * `Deprecation`, the moment as `@<seconds>`), when it may stop answering (RFC 8594 `Sunset`, the
+ * end of its last day) and where its successor is (`Link: rel="successor-version"`, RFC 5829).
+ *
+ * @param {Deprecation} policy
+ * @returns {import('express').RequestHandler}
+ */
+export function deprecation({ deprecated, sunset, successor }) {
+  const headers = { Deprecation: `@${Date.parse(`${deprecated}T00:00:00Z`) / 1000}` };
+  if (sunset) headers.Sunset = new Date(`${sunset}T23:59:59Z`).toUTCString();
+  const link = successor && `</api/${successor}>; rel="successor-version"`;
+  return (_req, res, next) => {
+    res.set(headers);
+    if (link) res.append('Link', link);
+    next();
+  };
+}
