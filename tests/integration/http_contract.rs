@@ -92,6 +92,11 @@ fn the_contract_file_parses_and_every_saved_name_is_saved_before_it_is_used() {
         for name in path.split('{').skip(1).filter_map(|p| p.split_once('}')).map(|(n, _)| n) {
             assert!(saved.iter().any(|s| s == name), "{}: `{{{name}}}` is used before a case saves it", case.name);
         }
+        if let Some(json) = &case.json {
+            for name in saved_names(&json_of(json)) {
+                assert!(saved.contains(&name), "{}: `{{{name}}}` is used before a case saves it", case.name);
+            }
+        }
         saved.extend(case.save.keys().cloned());
         let bodies = [case.json.is_some(), case.body.is_some(), case.body_repeat.is_some()];
         assert!(bodies.iter().filter(|b| **b).count() <= 1, "{}: one body at most", case.name);
@@ -187,7 +192,7 @@ fn run_contract(sb: &Sandbox, language: &str, contract: &Contract, node_bin: &Pa
         let body: Vec<u8> = match (&case.json, &case.body, &case.body_repeat) {
             (Some(json), _, _) => {
                 request = request.header("Content-Type", "application/json");
-                serde_json::to_vec(&json_of(json)).unwrap()
+                serde_json::to_vec(&with_saved(json_of(json), &saved)).unwrap()
             }
             (_, Some(text), _) => text.clone().into_bytes(),
             (_, _, Some(repeat)) => repeat.text.repeat(repeat.times).into_bytes(),
@@ -359,4 +364,31 @@ fn numbering_lines_up_two_runs_that_agree_on_which_value_is_which() {
             .is_ok()
     );
     assert!(matches(&serde_json::json!({ "items": [] }), &serde_json::json!({ "items": [1] }), "b").is_err());
+}
+
+/// `value` with every string that is exactly `{name}` replaced by the value saved as `name`.
+fn with_saved(value: Value, saved: &HashMap<String, String>) -> Value {
+    match value {
+        Value::String(text) => {
+            match text.strip_prefix('{').and_then(|t| t.strip_suffix('}')).and_then(|n| saved.get(n)) {
+                Some(v) => Value::String(v.clone()),
+                None => Value::String(text),
+            }
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(|v| with_saved(v, saved)).collect()),
+        Value::Object(map) => Value::Object(map.into_iter().map(|(k, v)| (k, with_saved(v, saved))).collect()),
+        other => other,
+    }
+}
+
+/// The names of the `{name}` strings in a JSON body.
+fn saved_names(value: &Value) -> Vec<String> {
+    match value {
+        Value::String(text) => {
+            text.strip_prefix('{').and_then(|t| t.strip_suffix('}')).map(|n| vec![n.to_owned()]).unwrap_or_default()
+        }
+        Value::Array(items) => items.iter().flat_map(saved_names).collect(),
+        Value::Object(map) => map.values().flat_map(saved_names).collect(),
+        _ => Vec::new(),
+    }
 }
