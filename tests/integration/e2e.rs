@@ -71,6 +71,14 @@ const RESOURCES: &[&[&str]] = &[
     ],
 ];
 
+/// API version v2 beside v1, with a resource of its own, and v1 deprecated (dates given, so the
+/// sunset stays after the deprecation whatever day the test runs).
+const API_VERSIONS: &[&[&str]] = &[
+    &["add", "api-version", "v2"],
+    &["add", "resource", "ledger-entry", "--api", "v2", "--field", "amount:decimal", "--field", "memo:text:optional"],
+    &["deprecate", "api-version", "v1", "--since", "2026-12-01", "--sunset", "2027-06-30"],
+];
+
 #[track_caller]
 /// `espresso <args> -q` in `dir`, which must succeed.
 pub fn espresso_in(dir: &Path, args: &[&str]) {
@@ -323,6 +331,11 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
         let with_resources = !matches!(v.name, "kubernetes-only" | "redis");
         if with_resources {
             for add in RESOURCES {
+                espresso_in(&sb.path().join(&project), add);
+            }
+            // A second API version with a resource of its own, and the first deprecated: both
+            // versions' paths are in the one document the fuzzer and the validators read.
+            for add in API_VERSIONS {
                 espresso_in(&sb.path().join(&project), add);
             }
         }
