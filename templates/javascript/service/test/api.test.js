@@ -5,7 +5,7 @@ import request from 'supertest';
 import { compareValues, listQuery, MAX_SORT_KEYS, selectPage } from '../src/list-query.js';
 import { MAX_LIMIT, pagination } from '../src/pagination.js';
 import { checker, validator } from '../src/validation.js';
-import { buildApp } from './helpers.js';
+import { buildApp, testAuth } from './helpers.js';
 import { apiVersions } from '../src/api-versions.js';
 import { deprecation } from '../src/middleware/deprecation.js';
 
@@ -132,7 +132,8 @@ describe('API versions', () => {
   it('send those headers under every deprecated version of this API, and under no other', async () => {
     const { app } = buildApp();
     for (const [version, policy] of Object.entries(apiVersions)) {
-      const res = await request(app).get(`/api/${version}/no-such-resource`).expect(404);
+      // With the credentials the project's authentication middleware ask for, if any.
+      const res = await request(app).get(`/api/${version}/no-such-resource`).set(testAuth().headers).expect(404);
       if (policy) assert.equal(res.headers.deprecation, `@${Date.parse(`${policy.deprecated}T00:00:00Z`) / 1000}`, version);
       else assert.equal(res.headers.deprecation, undefined, version);
     }

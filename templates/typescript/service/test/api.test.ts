@@ -7,7 +7,7 @@ import type { FilterKind, ListQuery } from '../src/list-query.ts';
 import { MAX_LIMIT, pagination } from '../src/pagination.ts';
 import { checker, validator } from '../src/validation.ts';
 import { HttpError } from '../src/errors.ts';
-import { buildApp } from './helpers.ts';
+import { buildApp, testAuth } from './helpers.ts';
 import { apiVersions } from '../src/api-versions.ts';
 import { deprecation } from '../src/middleware/deprecation.ts';
 
@@ -135,7 +135,8 @@ describe('API versions', () => {
   it('send those headers under every deprecated version of this API, and under no other', async () => {
     const { app } = buildApp();
     for (const [version, policy] of Object.entries(apiVersions)) {
-      const res = await request(app).get(`/api/${version}/no-such-resource`).expect(404);
+      // With the credentials the project's authentication middleware ask for, if any.
+      const res = await request(app).get(`/api/${version}/no-such-resource`).set(testAuth().headers).expect(404);
       if (policy) assert.equal(res.headers['deprecation'], `@${Date.parse(`${policy.deprecated}T00:00:00Z`) / 1000}`, version);
       else assert.equal(res.headers['deprecation'], undefined, version);
     }
