@@ -98,19 +98,24 @@ pub fn base_document(spec: &ProjectSpec) -> anyhow::Result<String> {
     let mut tags = Vec::new();
     let mut refs = BTreeSet::new();
     // Which shared components a fragment refers to depends only on whether the resource has a
-    // unique field and is protected: one fragment of each shape is enough (a project with 200
-    // resources would otherwise build 200 fragments for each plan of a change).
+    // unique field, is protected, has references (422) and is referred to (409): one fragment of
+    // each shape is enough (a project with 200 resources would otherwise build 200 fragments for
+    // each plan of a change).
     let mut shapes = BTreeSet::new();
     for r in &spec.resources {
-        let context = ResourceContext::new(&r.name, &r.fields, r.protected)
-            .related(&spec.resources)
-            .served_in(spec.api_version(&r.api));
+        let referenced = spec
+            .resources
+            .iter()
+            .any(|o| o.fields.iter().any(|f| f.reference().is_some_and(|(target, _)| target == r.name.name)));
         if shapes.insert((
             r.fields.iter().any(|f| f.unique),
             r.protected,
-            context.has_references,
-            context.referenced_by.is_empty(),
+            r.fields.iter().any(|f| f.reference().is_some()),
+            referenced,
         )) {
+            let context = ResourceContext::new(&r.name, &r.fields, r.protected)
+                .related(&spec.resources)
+                .served_in(spec.api_version(&r.api));
             collect_refs(&fragment_value(&context, api)?, &mut refs);
         }
         tags.push(json!({ "name": r.name.plural_words, "description": format!("The {} of the service.", r.name.plural_words) }));
