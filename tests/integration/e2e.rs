@@ -55,7 +55,8 @@ const RESOURCES: &[&[&str]] = &[
         "--field",
         "vip:boolean:default=false",
     ],
-    // References with each delete rule, two of them to one resource.
+    // References with each delete rule, each tested on its own (deleting the item it refers to
+    // touches nothing else), and two references to one resource.
     &[
         "add",
         "resource",
@@ -66,8 +67,17 @@ const RESOURCES: &[&[&str]] = &[
         "customer:ref(customer)",
         "--field",
         "item:ref(order-item,cascade):optional",
+    ],
+    &[
+        "add",
+        "resource",
+        "shipment",
         "--field",
-        "editor:ref(customer,set-null):optional",
+        "carrier",
+        "--field",
+        "review:ref(review,set-null):optional",
+        "--field",
+        "courier:ref(customer,set-null):optional",
     ],
 ];
 
