@@ -234,6 +234,9 @@ pub struct DeprecateArgs {
     /// The day it is deprecated from (YYYY-MM-DD); today (UTC) unless given
     #[arg(long, value_name = "DATE")]
     pub since: Option<String>,
+    /// Take the deprecation back: the version is current again, its answers and operations as before
+    #[arg(long, conflicts_with_all = ["sunset", "since"])]
+    pub withdraw: bool,
     #[command(flatten)]
     pub flags: ChangeFlags,
 }

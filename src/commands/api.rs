@@ -75,10 +75,20 @@ pub fn remove(args: ApiVersionArgs, cwd: &Path, reporter: &Reporter) -> anyhow::
     finish(&changes, &args.flags, reporter)
 }
 
-/// `espresso deprecate api-version <version> [--sunset <date>] [--since <date>]`.
+/// `espresso deprecate api-version <version> [--sunset <date>] [--since <date>]`, or `--withdraw`.
 pub fn deprecate(args: DeprecateArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Result<()> {
     let (mut project, _lock) = open(cwd, access(&args.flags), reporter)?;
     let name = chosen(&project.spec, Some(&args.name))?;
+    if args.withdraw {
+        let mut spec = project.spec.clone();
+        let version = spec.api_versions.iter_mut().find(|v| v.name == name).expect("the version exists");
+        if version.deprecated.is_none() {
+            return error::usage(format!("API version `{name}` is not deprecated"), "nothing to withdraw");
+        }
+        (version.deprecated, version.sunset) = (None, None);
+        let changes = change::plan_changes(&mut project, &spec, args.flags.force)?;
+        return finish(&changes, &args.flags, reporter);
+    }
     let since = match &args.since {
         Some(raw) => api::parse_day(raw, "--since")?,
         None => api::today(),

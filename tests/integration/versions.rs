@@ -113,6 +113,18 @@ fn a_deprecated_version_records_its_sunset_and_marks_its_operations() {
             assert!(operation["description"].as_str().unwrap().contains("it may stop answering after 2027-06-30"));
         }
     }
+    // Withdrawn, the project is as it was before.
+    let deprecated = sb.snapshot("shop");
+    run(&sb, &["deprecate", "api-version", "v1", "--withdraw"]).success();
+    assert!(read(&sb, "src/api-versions.js").contains("  v1: null,\n  v2: null,\n"));
+    run(&sb, &["deprecate", "api-version", "v1", "--since", "2026-12-01", "--sunset", "2027-06-30"]).success();
+    assert!(sb.snapshot("shop") == deprecated, "deprecating again after a withdrawal wrote something else");
+    espresso()
+        .current_dir(sb.path().join("shop"))
+        .args(["deprecate", "api-version", "v2", "--withdraw"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("is not deprecated"));
     // Without --since it is deprecated from today.
     run(&sb, &["deprecate", "api-version", "v2"]).success();
     assert!(
