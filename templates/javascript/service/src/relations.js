@@ -106,7 +106,7 @@ export function withReferences(name, words, repository, references, registry) {
       const deletions = [];
       const emptied = [];
       const seen = new Set();
-      const reach = async (resource, itemId, resourceWords) => {
+      const reach = async (resource, itemId) => {
         const key = `${resource}:${itemId}`;
         if (seen.has(key)) return;
         seen.add(key);
@@ -115,14 +115,14 @@ export function withReferences(name, words, repository, references, registry) {
           if (target !== resource) continue;
           const { items } = await registry.repository(source).list({ limit: ALL, offset: 0, filters: [{ field, op: 'eq', value: itemId }], sort: [] });
           if (items.length === 0) continue;
-          if (onDelete === 'restrict') throw stillReferred(resourceWords);
+          if (onDelete === 'restrict') throw stillReferred(words);
           for (const item of items) {
-            if (onDelete === 'cascade') await reach(source, item.id, resourceWords);
+            if (onDelete === 'cascade') await reach(source, item.id);
             else emptied.push({ resource: source, id: item.id, field });
           }
         }
       };
-      await reach(name, id, words);
+      await reach(name, id);
       for (const { resource, id: itemId } of deletions.reverse()) {
         await (resource === name ? repository : registry.repository(resource)).remove(itemId);
       }
