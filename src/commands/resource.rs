@@ -7,7 +7,7 @@ use crate::engine::change;
 use crate::error;
 use crate::model::migration::Step;
 use crate::model::project::{ProjectSpec, ResourceSpec};
-use crate::model::relation::check_references;
+use crate::model::relation::{check_references, references_to};
 use crate::model::resource::{Field, ResourceName};
 use crate::report::Reporter;
 use std::path::Path;
@@ -80,16 +80,8 @@ pub fn add(args: AddResourceArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Re
 pub fn remove(args: RemoveResourceArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Result<()> {
     let (mut project, _lock) = open(cwd, access(&args.flags), reporter)?;
     let gone = existing(&project.spec, &args.name)?.clone();
-    let referring: Vec<(String, String)> = project
-        .spec
-        .resources
-        .iter()
-        .flat_map(|r| {
-            r.fields
-                .iter()
-                .filter(|f| f.reference().is_some_and(|(target, _)| target == gone.name.name))
-                .map(|f| (r.name.name.clone(), f.name.clone()))
-        })
+    let referring: Vec<(String, String)> = references_to(&gone.name.name, &project.spec.resources)
+        .map(|(r, f)| (r.name.name.clone(), f.name.clone()))
         .collect();
     if !referring.is_empty() {
         let fields: Vec<String> = referring.iter().map(|(r, f)| format!("`{r}.{f}`")).collect();

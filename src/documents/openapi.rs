@@ -103,10 +103,7 @@ pub fn base_document(spec: &ProjectSpec) -> anyhow::Result<String> {
     // each plan of a change).
     let mut shapes = BTreeSet::new();
     for r in &spec.resources {
-        let referenced = spec
-            .resources
-            .iter()
-            .any(|o| o.fields.iter().any(|f| f.reference().is_some_and(|(target, _)| target == r.name.name)));
+        let referenced = crate::model::relation::references_to(&r.name.name, &spec.resources).next().is_some();
         if shapes.insert((
             r.fields.iter().any(|f| f.unique),
             r.protected,

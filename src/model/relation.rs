@@ -48,6 +48,17 @@ pub struct LinkContext {
     pub nested_words: String,
 }
 
+/// Every reference to resource `target` (by its singular name): the resource that makes it and
+/// its field.
+pub fn references_to<'a>(
+    target: &'a str,
+    resources: &'a [ResourceSpec],
+) -> impl Iterator<Item = (&'a ResourceSpec, &'a Field)> {
+    resources.iter().flat_map(move |r| {
+        r.fields.iter().filter(move |f| f.reference().is_some_and(|(t, _)| t == target)).map(move |f| (r, f))
+    })
+}
+
 /// Required references are followed this deep for fixtures; the commands refuse cycles of
 /// required references, so a real project never comes near.
 const MAX_FIXTURE_DEPTH: usize = 16;
@@ -56,19 +67,13 @@ impl ResourceContext {
     /// The context with what the project's other resources add: who refers to it, and the
     /// fixtures and links its tests need.
     pub fn related(mut self, resources: &[ResourceSpec]) -> Self {
-        for r in resources {
-            for f in &r.fields {
-                if let Some((target, rule)) = f.reference()
-                    && target == self.names.name
-                {
-                    self.referenced_by.push(IncomingContext {
-                        source: r.name.clone(),
-                        field: f.name.clone(),
-                        on_delete: rule.as_str(),
-                    });
-                }
-            }
-        }
+        self.referenced_by = references_to(&self.names.name, resources)
+            .map(|(r, f)| IncomingContext {
+                source: r.name.clone(),
+                field: f.name.clone(),
+                on_delete: f.reference().map_or("restrict", |(_, rule)| rule.as_str()),
+            })
+            .collect();
         if !self.has_references {
             return self;
         }
