@@ -79,33 +79,30 @@ pub fn remove(args: ApiVersionArgs, cwd: &Path, reporter: &Reporter) -> anyhow::
 pub fn deprecate(args: DeprecateArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Result<()> {
     let (mut project, _lock) = open(cwd, access(&args.flags), reporter)?;
     let name = chosen(&project.spec, Some(&args.name))?;
-    if args.withdraw {
-        let mut spec = project.spec.clone();
-        let version = spec.api_versions.iter_mut().find(|v| v.name == name).expect("the version exists");
-        if version.deprecated.is_none() {
+    let (deprecated, sunset) = if args.withdraw {
+        if project.spec.api_version(&name).is_some_and(|v| v.deprecated.is_none()) {
             return error::usage(format!("API version `{name}` is not deprecated"), "nothing to withdraw");
         }
-        (version.deprecated, version.sunset) = (None, None);
-        let changes = change::plan_changes(&mut project, &spec, args.flags.force)?;
-        return finish(&changes, &args.flags, reporter);
-    }
-    let since = match &args.since {
-        Some(raw) => api::parse_day(raw, "--since")?,
-        None => api::today(),
+        (None, None)
+    } else {
+        let since = match &args.since {
+            Some(raw) => api::parse_day(raw, "--since")?,
+            None => api::today(),
+        };
+        let sunset = args.sunset.as_deref().map(|raw| api::parse_day(raw, "--sunset")).transpose()?;
+        if let Some(day) = &sunset
+            && *day <= since
+        {
+            return error::usage(
+                format!("the sunset {day} is not after the deprecation ({since})"),
+                "give a later `--sunset`: clients need time to move to another version",
+            );
+        }
+        (Some(since), sunset)
     };
-    let sunset = args.sunset.as_deref().map(|raw| api::parse_day(raw, "--sunset")).transpose()?;
-    if let Some(day) = &sunset
-        && *day <= since
-    {
-        return error::usage(
-            format!("the sunset {day} is not after the deprecation ({since})"),
-            "give a later `--sunset`: clients need time to move to another version",
-        );
-    }
     let mut spec = project.spec.clone();
     let version = spec.api_versions.iter_mut().find(|v| v.name == name).expect("the version exists");
-    version.deprecated = Some(since);
-    version.sunset = sunset;
+    (version.deprecated, version.sunset) = (deprecated, sunset);
     let changes = change::plan_changes(&mut project, &spec, args.flags.force)?;
     finish(&changes, &args.flags, reporter)
 }
