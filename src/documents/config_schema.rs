@@ -39,6 +39,10 @@ pub struct EnvVar {
     pub secret: bool,
     #[serde(default)]
     pub required_in_production: bool,
+    /// Variables any one of which, when set, stands in for this one where it is required in
+    /// production (JSON Schema `x-alternatives`): JWT_SECRET is not needed once JWT_JWKS_URL is set.
+    #[serde(default)]
+    pub alternatives: Vec<String>,
 }
 
 impl EnvVar {
@@ -90,6 +94,7 @@ impl EnvVar {
             example: None,
             secret: args.secret,
             required_in_production: args.required_in_production,
+            alternatives: Vec::new(),
         })
     }
 
@@ -124,6 +129,9 @@ impl EnvVar {
         }
         if self.required_in_production {
             p.insert("x-required-in-production".into(), json!(true));
+        }
+        if !self.alternatives.is_empty() {
+            p.insert("x-alternatives".into(), json!(self.alternatives));
         }
         Value::Object(p)
     }
@@ -186,6 +194,11 @@ pub struct ConfigVar {
     pub dev_value: String,
     pub secret: bool,
     pub required_in_production: bool,
+    /// Variables that, set, stand in for this one in production (`x-alternatives`).
+    pub alternatives: Vec<String>,
+    /// Whether another variable names this one among its alternatives: optional, but one of a
+    /// required pair.
+    pub stands_in: bool,
 }
 
 /// Reads the variables of a schema document (the one espresso wrote, or one the user edited).
@@ -193,6 +206,11 @@ pub fn read_schema(text: &str) -> anyhow::Result<Vec<ConfigVar>> {
     let doc: Value = serde_json::from_str(text).context("config.schema.json is not valid JSON")?;
     let props =
         doc.get("properties").and_then(Value::as_object).context("config.schema.json has no `properties` object")?;
+    let alternatives = |p: &Value| -> Vec<String> {
+        let names = p.get("x-alternatives").and_then(Value::as_array);
+        names.into_iter().flatten().filter_map(Value::as_str).map(str::to_owned).collect()
+    };
+    let standing_in: Vec<String> = props.values().flat_map(alternatives).collect();
     let mut out = Vec::with_capacity(props.len());
     for (name, p) in props {
         let kind = p.get("type").and_then(Value::as_str).unwrap_or("string").to_owned();
@@ -207,6 +225,8 @@ pub fn read_schema(text: &str) -> anyhow::Result<Vec<ConfigVar>> {
             default,
             secret: flag("x-secret"),
             required_in_production: flag("x-required-in-production"),
+            alternatives: alternatives(p),
+            stands_in: standing_in.contains(name),
         });
     }
     Ok(out)
@@ -246,6 +266,22 @@ mod tests {
         assert_eq!(vars[1].default, None);
         assert_eq!(vars[1].dev_value, "postgres://localhost/x");
         assert!(vars[1].secret && vars[1].required_in_production);
+        assert!(vars[1].alternatives.is_empty() && !vars[1].stands_in);
+    }
+
+    #[test]
+    fn alternatives_round_trip_and_mark_the_variable_they_name() {
+        let secret = var(
+            "name = 'JWT_SECRET'\ntype = 'string'\ndescription = 's'\nsecret = true\nrequired_in_production = true\nalternatives = ['JWT_JWKS_URL']",
+        );
+        let url = var("name = 'JWT_JWKS_URL'\ntype = 'string'\ndescription = 'u'");
+        let text = schema_document("orders", &[&secret, &url]).unwrap();
+        let doc: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(doc["properties"]["JWT_SECRET"]["x-alternatives"], json!(["JWT_JWKS_URL"]));
+        assert!(doc["properties"]["JWT_JWKS_URL"].get("x-alternatives").is_none());
+        let vars = read_schema(&text).unwrap();
+        assert_eq!((vars[0].alternatives.as_slice(), vars[0].stands_in), (&["JWT_JWKS_URL".to_owned()][..], false));
+        assert!(vars[1].alternatives.is_empty() && vars[1].stands_in);
     }
 
     #[test]

@@ -66,7 +66,11 @@ const RESPONSES: &[(u16, &str, &str)] = &[
     (415, "UnsupportedMediaType", "The body's charset or content encoding is not supported."),
     (422, "UnprocessableContent", "A field refers to an item that does not exist; `errors` names the field."),
     (429, "TooManyRequests", "Too many requests from this client; retry after the time in `Retry-After`."),
-    (503, "ServiceUnavailable", "The request could not be completed in time; it may be retried."),
+    (
+        503,
+        "ServiceUnavailable",
+        "The request could not be completed now (a deadline passed, or a dependency such as the database or the token issuer's keys is unavailable); it may be retried.",
+    ),
 ];
 
 fn response_ref(status: u16) -> Value {
@@ -294,7 +298,8 @@ fn operation(r: &ResourceContext, api: Api, unique: bool, op: Op) -> Value {
     if api.rate_limit {
         statuses.insert(429);
     }
-    if api.unavailable {
+    // A protected operation fetches the issuer's keys when JWT_JWKS_URL is set: 503 while they cannot be.
+    if api.unavailable || op.protected {
         statuses.insert(503);
     }
     let mut responses = Map::new();

@@ -12,7 +12,21 @@ export const schema = JSON.parse(readFileSync(new URL('config.schema.json', proj
 const names = Object.keys(schema.properties);
 const requiredInProduction = names.filter((name) => schema.properties[name]['x-required-in-production']);
 
-/** One check per mode, made when a configuration is first loaded in it: a process needs one. */
+/**
+ * The variables any one of which, set, stands in for `name` where it is required in production
+ * (`x-alternatives`: JWT_JWKS_URL for JWT_SECRET).
+ *
+ * @param {string} name
+ * @returns {string[]}
+ */
+const alternatives = (name) => schema.properties[name]['x-alternatives'] ?? [];
+
+/**
+ * One check per set of required variables, made when a configuration first needs it: a process
+ * needs one.
+ *
+ * @type {Record<string, ReturnType<typeof compileCheck>>}
+ */
 const validators = {};
 
 /** Thrown when the environment does not satisfy the schema; the message lists every problem. */
@@ -47,9 +61,8 @@ export function loadConfig(env) {
     }
   }
   const production = (values.NODE_ENV ?? schema.properties.NODE_ENV.default) === 'production';
-  const validate = production
-    ? (validators.production ??= compileCheck(schema, requiredInProduction))
-    : (validators.default ??= compileCheck(schema, []));
+  const required = production ? requiredInProduction.filter((name) => !alternatives(name).some((other) => values[other] !== undefined)) : [];
+  const validate = (validators[required.join()] ??= compileCheck(schema, required));
   if (!validate(values)) {
     throw new ConfigError(validate.errors.map(describe));
   }
@@ -85,7 +98,8 @@ function readSecret(dir, name) {
 function describe(error) {
   if (error.keyword === 'required') {
     const name = error.params.missingProperty;
-    const production = requiredInProduction.includes(name) ? ' when NODE_ENV is production' : '';
+    const instead = alternatives(name).length > 0 ? ` unless ${alternatives(name).join(' or ')} is set` : '';
+    const production = requiredInProduction.includes(name) ? ` when NODE_ENV is production${instead}` : '';
     return `${name} is required${production}: ${schema.properties[name].description}`;
   }
   const name = error.instancePath.slice(1);

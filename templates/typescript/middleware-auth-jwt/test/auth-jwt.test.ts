@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
 import express from 'express';
-import { SignJWT } from 'jose';
+import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import type { CryptoKey, JWK } from 'jose';
 import request from 'supertest';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { authenticate, authorize } from '../src/middleware/auth-jwt.ts';
@@ -83,5 +86,114 @@ describe('JWT authentication and roles', () => {
     for (const config of [{}, { JWT_SECRET: 'short' }]) {
       await request(app(config)).get('/read').set('Authorization', `Bearer ${valid}`).expect(401);
     }
+  });
+});
+
+/**
+ * The problems loadConfig finds in `env`, none when it passes.
+ */
+function configProblems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return err.problems;
+  }
+}
+
+/**
+ * An issuer on loopback: key pairs whose public halves it serves as a JWKS, and a count of the
+ * fetches, so a test can rotate keys and see when the service refetched.
+ */
+interface IssuerKey {
+  kid: string;
+  alg: string;
+  privateKey: CryptoKey;
+  jwk?: JWK;
+}
+
+async function jwksIssuer() {
+  const keys: IssuerKey[] = [];
+  const state = { fetches: 0, status: 200 };
+  const server = createServer((_req, res) => {
+    state.fetches += 1;
+    res.writeHead(state.status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ keys: keys.map((k) => k.jwk) }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`;
+  const addKey = async (kid: string, alg = 'EdDSA'): Promise<IssuerKey> => {
+    const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
+    const published = { kid, alg, privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
+    keys.push(published);
+    return published;
+  };
+  const sign = ({ kid, alg, privateKey }: IssuerKey, claims: Record<string, unknown>, expires = '5m') =>
+    new SignJWT(claims).setProtectedHeader({ alg, kid }).setIssuedAt().setExpirationTime(expires).sign(privateKey);
+  return { url, state, keys, addKey, sign, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+describe('JWT authentication against a JWKS (JWT_JWKS_URL)', () => {
+  let keys: Awaited<ReturnType<typeof jwksIssuer>>;
+  before(async () => {
+    keys = await jwksIssuer();
+  });
+  after(() => keys.close());
+
+  it('verifies EdDSA and ES256 tokens by key id with the published public keys', async () => {
+    const ed = await keys.addKey('ed-1');
+    const ec = await keys.addKey('ec-1', 'ES256');
+    const api = app({ JWT_JWKS_URL: keys.url, JWT_JWKS_COOLDOWN_SECONDS: 0 });
+    for (const signer of [ed, ec]) {
+      const res = await request(api).get('/read').set('Authorization', `Bearer ${await keys.sign(signer, { sub: signer.kid, roles: ['writer'] })}`).expect(200);
+      assert.deepEqual(res.body, { id: signer.kid, roles: ['writer'] });
+    }
+  });
+
+  it('refuses a token signed by a key the JWKS does not publish, or with the shared secret', async () => {
+    const api = app({ JWT_JWKS_URL: keys.url, JWT_SECRET: secret, JWT_JWKS_COOLDOWN_SECONDS: 0 });
+    const { privateKey } = await generateKeyPair('EdDSA');
+    const stranger = await keys.sign({ kid: 'ed-1', alg: 'EdDSA', privateKey }, { sub: 'u' });
+    const unknownKid = await keys.sign({ kid: 'nobody', alg: 'EdDSA', privateKey }, { sub: 'u' });
+    const hs256 = await token({ sub: 'u' });
+    for (const bad of [stranger, unknownKid, hs256]) {
+      const res = await request(api).get('/read').set('Authorization', `Bearer ${bad}`).expect(401);
+      assert.equal(res.body.code, 'invalid_token');
+    }
+  });
+
+  it('fetches the set once for many requests, and again when a token names a new key id', async () => {
+    const api = app({ JWT_JWKS_URL: keys.url, JWT_JWKS_COOLDOWN_SECONDS: 0 });
+    const first = keys.keys[0]!;
+    const fetches = keys.state.fetches;
+    for (let i = 0; i < 5; i += 1) {
+      await request(api).get('/read').set('Authorization', `Bearer ${await keys.sign(first, { sub: 'u' })}`).expect(200);
+    }
+    assert.ok(keys.state.fetches <= fetches + 1, 'the key set is cached');
+    const rotated = await keys.addKey('ed-2');
+    await request(api).get('/read').set('Authorization', `Bearer ${await keys.sign(rotated, { sub: 'u' })}`).expect(200);
+    assert.ok(keys.state.fetches > fetches, 'an unknown key id refetched the set');
+    await request(api).get('/read').set('Authorization', `Bearer ${await keys.sign(first, { sub: 'u' })}`).expect(200);
+  });
+
+  it('answers 503, not 401, while the JWKS cannot be fetched', async () => {
+    const down = await jwksIssuer();
+    await down.close();
+    const gone = await down.addKey('gone');
+    const res = await request(app({ JWT_JWKS_URL: down.url })).get('/read').set('Authorization', `Bearer ${await down.sign(gone, { sub: 'u' })}`).expect(503);
+    assert.equal(res.body.code, 'jwks_unavailable');
+    assert.equal(res.headers['retry-after'], '5');
+    const failing = await jwksIssuer();
+    failing.state.status = 500;
+    const other = await failing.addKey('k');
+    await request(app({ JWT_JWKS_URL: failing.url })).get('/read').set('Authorization', `Bearer ${await failing.sign(other, { sub: 'u' })}`).expect(503);
+    await failing.close();
+  });
+
+  it('the configuration needs JWT_SECRET in production only when JWT_JWKS_URL is unset', () => {
+    assert.ok(configProblems({ NODE_ENV: 'production' }).some((p) => p.startsWith('JWT_SECRET is required when NODE_ENV is production unless JWT_JWKS_URL is set')));
+    assert.ok(!configProblems({ NODE_ENV: 'production', JWT_JWKS_URL: keys.url }).some((p) => p.startsWith('JWT_SECRET')));
+    assert.ok(configProblems({ NODE_ENV: 'test', JWT_JWKS_URL: 'not a url' }).some((p) => p.startsWith('JWT_JWKS_URL')));
   });
 });

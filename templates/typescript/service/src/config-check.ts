@@ -25,7 +25,7 @@ export interface ConfigSchema {
 export type Check = ((values: Record<string, unknown>) => boolean) & { errors?: ErrorObject[] | null | undefined };
 
 /** Keywords of a variable that the built-in check implements as ajv does. */
-const VARIABLE_KEYWORDS = new Set(['type', 'description', 'default', 'examples', 'enum', 'minimum', 'maximum', 'minLength', 'format', 'x-secret', 'x-required-in-production']);
+const VARIABLE_KEYWORDS = new Set(['type', 'description', 'default', 'examples', 'enum', 'minimum', 'maximum', 'minLength', 'format', 'x-secret', 'x-required-in-production', 'x-alternatives']);
 const ROOT_KEYWORDS = new Set(['$schema', 'title', 'description', 'type', 'properties', 'required']);
 const SCALARS = new Set(['string', 'integer', 'number', 'boolean']);
 
@@ -63,6 +63,7 @@ export function compileCheck(schema: ConfigSchema, required: string[], engine: '
     (require('ajv-formats') as (instance: Ajv2020Class) => void)(ajv);
     ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
     ajv.addKeyword({ keyword: 'x-required-in-production', schemaType: 'boolean' });
+    ajv.addKeyword({ keyword: 'x-alternatives', schemaType: 'array' });
     return ajv.compile({ ...schema, required: all });
   }
   const variables = Object.entries(schema.properties);

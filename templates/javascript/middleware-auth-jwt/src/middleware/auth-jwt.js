@@ -1,23 +1,74 @@
-import { jwtVerify } from 'jose';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { HttpError } from '../errors.js';
 
 /** Shortest JWT_SECRET accepted: HS256 keys shorter than the hash add no strength. */
 const MIN_SECRET_LENGTH = 32;
 
+/** Algorithms a JWKS key may sign with: asymmetric only, so a token cannot pick a shared secret. */
+const JWKS_ALGORITHMS = ['EdDSA', 'Ed25519', 'ES256', 'RS256'];
+
+/** jose's codes for a key set that answers but holds no key for the token: the token's fault. */
+const KEY_NOT_FOUND = new Set(['ERR_JWKS_NO_MATCHING_KEY', 'ERR_JWKS_MULTIPLE_MATCHING_KEYS', 'ERR_JOSE_NOT_SUPPORTED']);
+
+/** How long to wait for the JWKS before answering 503. */
+const JWKS_TIMEOUT_MS = 5_000;
+
+/** The key set could not be fetched (down, slow, not 200, not a JWKS): not the caller's fault. */
+class KeySetUnavailable extends Error {}
+
 /**
- * Requires `Authorization: Bearer <JWT>` signed with JWT_SECRET (HS256 only, so a token cannot
- * pick a weaker algorithm) that expires (a token without `exp` would be valid for ever), checking
- * expiry with JWT_CLOCK_TOLERANCE_SECONDS of leeway and, when configured, issuer and audience. The
- * verified user is `req.user`: `{ id, roles }` from the `sub` and `roles` claims. Failures are
- * 401 problems with a `WWW-Authenticate` challenge. Without a usable secret (development with
- * JWT_SECRET unset) every request is refused rather than let through.
+ * One remote key set per URL and cooldown, shared by every router that authenticates, so the
+ * process fetches the set once rather than once per router.
  *
- * @param {{ JWT_SECRET?: string, JWT_ISSUER?: string, JWT_AUDIENCE?: string, JWT_CLOCK_TOLERANCE_SECONDS?: number }} config
+ * @type {Map<string, (header: import('jose').JWSHeaderParameters, token: import('jose').FlattenedJWSInput) => Promise<import('jose').CryptoKey>>}
  */
-export function authenticate({ JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE, JWT_CLOCK_TOLERANCE_SECONDS = 30 }) {
-  const key = JWT_SECRET?.length >= MIN_SECRET_LENGTH ? new TextEncoder().encode(JWT_SECRET) : null;
+const keySets = new Map();
+
+/**
+ * The verification key of a JWKS-signed token: jose caches the set for 10 minutes and refetches
+ * it when a token names a key id it does not hold (the issuer rotated), at most once per
+ * cooldown. Failing to fetch it is a KeySetUnavailable, told apart from a token that names no
+ * published key.
+ *
+ * @param {string} url
+ * @param {number} cooldownSeconds
+ */
+function keySet(url, cooldownSeconds) {
+  const id = `${cooldownSeconds} ${url}`;
+  let key = keySets.get(id);
+  if (!key) {
+    const remote = createRemoteJWKSet(new URL(url), { cooldownDuration: cooldownSeconds * 1000, timeoutDuration: JWKS_TIMEOUT_MS });
+    key = async (header, token) => {
+      try {
+        return await remote(header, token);
+      } catch (err) {
+        if (KEY_NOT_FOUND.has(err?.code)) throw err;
+        throw new KeySetUnavailable(`The JWKS at ${url} could not be fetched.`, { cause: err });
+      }
+    };
+    keySets.set(id, key);
+  }
+  return key;
+}
+
+/**
+ * Requires `Authorization: Bearer <JWT>` that expires (a token without `exp` would be valid for
+ * ever), checking expiry with JWT_CLOCK_TOLERANCE_SECONDS of leeway and, when configured, issuer
+ * and audience. The token is verified against the public keys of JWT_JWKS_URL when that is set
+ * (EdDSA, ES256 or RS256, the key chosen by the token's `kid`), otherwise with JWT_SECRET
+ * (HS256 only, so a token cannot pick a weaker algorithm). The verified user is `req.user`:
+ * `{ id, roles }` from the `sub` and `roles` claims. Failures are 401 problems with a
+ * `WWW-Authenticate` challenge; a JWKS that cannot be fetched is a 503, since the token may well
+ * be good. Without a key (development with neither variable set) every request is refused
+ * rather than let through.
+ *
+ * @param {{ JWT_SECRET?: string, JWT_JWKS_URL?: string, JWT_JWKS_COOLDOWN_SECONDS?: number, JWT_ISSUER?: string, JWT_AUDIENCE?: string, JWT_CLOCK_TOLERANCE_SECONDS?: number }} config
+ */
+export function authenticate({ JWT_SECRET, JWT_JWKS_URL, JWT_JWKS_COOLDOWN_SECONDS = 30, JWT_ISSUER, JWT_AUDIENCE, JWT_CLOCK_TOLERANCE_SECONDS = 30 }) {
+  const secret = JWT_SECRET?.length >= MIN_SECRET_LENGTH ? new TextEncoder().encode(JWT_SECRET) : null;
+  const key = JWT_JWKS_URL ? keySet(JWT_JWKS_URL, JWT_JWKS_COOLDOWN_SECONDS) : secret;
   const options = {
-    algorithms: ['HS256'],
+    algorithms: JWT_JWKS_URL ? JWKS_ALGORITHMS : ['HS256'],
     issuer: JWT_ISSUER,
     audience: JWT_AUDIENCE,
     requiredClaims: ['exp'],
@@ -34,6 +85,10 @@ export function authenticate({ JWT_SECRET, JWT_ISSUER, JWT_AUDIENCE, JWT_CLOCK_T
       const roles = Array.isArray(payload.roles) ? payload.roles.filter((role) => typeof role === 'string') : [];
       req.user = { id: payload.sub, roles };
     } catch (err) {
+      if (err instanceof KeySetUnavailable) {
+        res.set('Retry-After', '5');
+        throw new HttpError(503, 'jwks_unavailable', 'The keys that verify tokens cannot be fetched; retry shortly.', { cause: err });
+      }
       res.set('WWW-Authenticate', 'Bearer error="invalid_token"');
       throw new HttpError(401, 'invalid_token', 'The Bearer token is invalid or has expired.', { cause: err });
     }
