@@ -346,6 +346,10 @@ pub struct NewArgs {
     #[arg(long, visible_alias = "lang", value_enum, value_name = "LANGUAGE")]
     pub language: Option<Language>,
 
+    /// What kind of service to make [default: service]
+    #[arg(long, value_enum)]
+    pub preset: Option<Preset>,
+
     /// Database the service uses
     #[arg(long, value_enum)]
     pub database: Option<Database>,
@@ -437,6 +441,29 @@ pub enum CiArg {
     Github,
     Gitlab,
     None,
+}
+
+/// What kind of service `espresso new` makes; every kind takes resources, middleware and targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Preset {
+    /// A service of resources (the default)
+    #[default]
+    Service,
+    /// An authentication service: register, log in, refresh and log out, tokens signed with
+    /// EdDSA and published as a JWKS (needs --database postgres)
+    AuthService,
+}
+
+impl Preset {
+    pub const ALL: [Preset; 2] = [Preset::Service, Preset::AuthService];
+
+    /// As recorded in espresso.toml and written on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Service => "service",
+            Self::AuthService => "auth-service",
+        }
+    }
 }
 
 /// How Kubernetes routes traffic to the service.

@@ -1,7 +1,7 @@
 //! Interactive questions, asked only when a person is at the terminal and `--yes` is absent.
 //! Every question has a flag; tests use a prompter that is never attended.
 
-use crate::cli::{Cache, Database, Language, NodeVersion};
+use crate::cli::{Cache, Database, Language, NodeVersion, Preset};
 use crate::model::options::{Ci, Deploy};
 use console::Term;
 use dialoguer::{MultiSelect, Select, theme::ColorfulTheme};
@@ -15,6 +15,7 @@ pub trait Prompter {
     fn ci(&mut self, default: &[Ci]) -> anyhow::Result<Vec<Ci>>;
     fn node(&mut self, default: NodeVersion) -> anyhow::Result<NodeVersion>;
     fn language(&mut self, default: Language) -> anyhow::Result<Language>;
+    fn preset(&mut self, default: Preset) -> anyhow::Result<Preset>;
 }
 
 /// Never asks: the defaults apply (no TTY, or a script).
@@ -40,6 +41,9 @@ impl Prompter for Unattended {
         Ok(d)
     }
     fn language(&mut self, d: Language) -> anyhow::Result<Language> {
+        Ok(d)
+    }
+    fn preset(&mut self, d: Preset) -> anyhow::Result<Preset> {
         Ok(d)
     }
 }
@@ -115,5 +119,12 @@ impl Prompter for Terminal {
         let names = ["typescript", "javascript"];
         let i = self.select("Language (--language)", &names, all.iter().position(|x| *x == l).unwrap_or(0))?;
         Ok(all[i])
+    }
+
+    fn preset(&mut self, p: Preset) -> anyhow::Result<Preset> {
+        let names: Vec<&str> = Preset::ALL.iter().map(|x| x.as_str()).collect();
+        let i =
+            self.select("Kind of service (--preset)", &names, Preset::ALL.iter().position(|x| *x == p).unwrap_or(0))?;
+        Ok(Preset::ALL[i])
     }
 }

@@ -3,3 +3,4 @@
 
 pub mod config_schema;
 pub mod openapi;
+pub mod openapi_auth;

@@ -73,24 +73,24 @@ const RESPONSES: &[(u16, &str, &str)] = &[
     ),
 ];
 
-fn response_ref(status: u16) -> Value {
+pub(super) fn response_ref(status: u16) -> Value {
     let (_, name, _) = RESPONSES.iter().find(|(s, _, _)| *s == status).expect("a shared response");
     json!({ "$ref": format!("#/components/responses/{name}") })
 }
 
-fn schema_ref(name: &str) -> Value {
+pub(super) fn schema_ref(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
 
-fn body(schema: &str) -> Value {
+pub(super) fn body(schema: &str) -> Value {
     json!({ "required": true, "content": { "application/json": { "schema": schema_ref(schema) } } })
 }
 
-fn ok(description: &str, schema: &str) -> Value {
+pub(super) fn ok(description: &str, schema: &str) -> Value {
     json!({ "description": description, "content": { "application/json": { "schema": schema_ref(schema) } } })
 }
 
-fn pretty(v: &Value) -> anyhow::Result<String> {
+pub(super) fn pretty(v: &Value) -> anyhow::Result<String> {
     let mut text = serde_json::to_string_pretty(v)?;
     text.push('\n');
     Ok(text)
@@ -120,6 +120,11 @@ pub fn base_document(spec: &ProjectSpec) -> anyhow::Result<String> {
             collect_refs(&fragment_value(&context, api)?, &mut refs);
         }
         tags.push(json!({ "name": r.name.plural_words, "description": format!("The {} of the service.", r.name.plural_words) }));
+    }
+    let auth_service = spec.choices.preset == crate::cli::Preset::AuthService;
+    if auth_service {
+        collect_refs(&super::openapi_auth::fragment_value(api), &mut refs);
+        tags.push(json!({ "name": super::openapi_auth::TAG, "description": "Accounts and their tokens." }));
     }
     let used = |kind: &str, name: &str| refs.contains(&format!("#/components/{kind}/{name}"));
 
@@ -169,8 +174,10 @@ pub fn base_document(spec: &ProjectSpec) -> anyhow::Result<String> {
     if api.api_key {
         security_schemes.insert("apiKey".into(), json!({ "type": "apiKey", "in": "header", "name": "X-API-Key", "description": "One of the keys in the service's API_KEYS secret." }));
     }
-    if spec.resources.iter().any(|r| r.protected) {
-        security_schemes.insert("bearerAuth".into(), json!({ "type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "An HS256 JWT signed with JWT_SECRET, with `exp`; writes need the role in JWT_WRITE_ROLE in its `roles` claim." }));
+    if auth_service {
+        security_schemes.insert("bearerAuth".into(), json!({ "type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "An access token from /v1/auth/login or /v1/auth/refresh: a JWT signed with EdDSA or ES256, whose key /.well-known/jwks.json publishes by its kid." }));
+    } else if spec.resources.iter().any(|r| r.protected) {
+        security_schemes.insert("bearerAuth".into(), json!({ "type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "A JWT with `exp`, signed with JWT_SECRET (HS256) or by a key of the JWKS at JWT_JWKS_URL; writes need the role in JWT_WRITE_ROLE in its `roles` claim." }));
     }
 
     let mut components = Map::new();

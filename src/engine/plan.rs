@@ -69,6 +69,8 @@ struct TemplateContext<'a> {
     language: &'static str,
     /// The extension of the service's modules: `js`, or `ts` (Node runs them directly).
     ext: &'static str,
+    /// The kind of service (`service`, `auth-service`).
+    preset: &'static str,
     node: &'static str,
     database: &'static str,
     cache: &'static str,
@@ -150,6 +152,7 @@ pub fn plan_with(spec: &ProjectSpec, scope: Scope, renderer: &mut Renderer) -> a
         espresso_version: env!("CARGO_PKG_VERSION"),
         language: choices.language,
         ext: if choices.language == "typescript" { "ts" } else { "js" },
+        preset: choices.preset.as_str(),
         node: node_str(choices.node),
         database: database_str(choices.database),
         cache: cache_str(choices.cache),
@@ -223,6 +226,11 @@ pub fn plan_with(spec: &ProjectSpec, scope: Scope, renderer: &mut Renderer) -> a
     let openapi = openapi::base_document(spec)?;
     files
         .insert(openapi::FILE.into(), PlannedFile { path: openapi::FILE.into(), contents: openapi, executable: false });
+    if choices.preset == crate::cli::Preset::AuthService {
+        let path = crate::documents::openapi_auth::FILE.to_owned();
+        let contents = crate::documents::openapi_auth::fragment(openapi::Api::of(spec))?;
+        files.insert(path.clone(), PlannedFile { path, contents, executable: false });
+    }
     for r in resources.iter().filter(|r| in_scope(&r.names.name)) {
         let path = openapi::fragment_path(&r.names.plural_kebab);
         files.insert(
@@ -270,6 +278,13 @@ fn env_vars(bundles: &[Bundle], renderer: &Renderer, name: &ProjectName) -> anyh
             let mut v = v.clone();
             if let Some(example) = &v.example {
                 v.example = Some(renderer.render(&format!("{}/bundle.toml env {}", b.id, v.name), example, &ctx)?);
+            }
+            // A string default may name the project too (the auth service's token issuer).
+            if let Some(serde_json::Value::String(default)) = &v.default
+                && default.contains("{{")
+            {
+                let text = renderer.render(&format!("{}/bundle.toml env {} default", b.id, v.name), default, &ctx)?;
+                v.default = Some(serde_json::Value::String(text));
             }
             vars.push(v);
         }

@@ -1,6 +1,6 @@
 //! Validated options: what the user asked for, checked and completed with defaults or answers.
 
-use crate::cli::{Cache, CiArg, Database, DeployArg, Ingress, Language, NewArgs, NodeVersion};
+use crate::cli::{Cache, CiArg, Database, DeployArg, Ingress, Language, NewArgs, NodeVersion, Preset};
 use crate::error::usage;
 use crate::model::name::ProjectName;
 use crate::prompt::Prompter;
@@ -169,6 +169,8 @@ pub fn node_str(n: NodeVersion) -> &'static str {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Choices {
     pub language: &'static str,
+    /// The kind of service (`--preset`): its own bundles on top of the service's.
+    pub preset: Preset,
     pub database: Database,
     pub cache: Cache,
     pub deploy: Vec<Deploy>,
@@ -182,6 +184,7 @@ impl Default for Choices {
     fn default() -> Self {
         Self {
             language: Language::DEFAULT.as_str(),
+            preset: Preset::Service,
             database: Database::None,
             cache: Cache::None,
             deploy: Deploy::DEFAULT.to_vec(),
@@ -217,6 +220,11 @@ impl Choices {
 
     /// A combination that cannot work, as a project file may hold after a hand edit.
     pub fn check(&self) -> anyhow::Result<()> {
+        if self.preset == Preset::AuthService && self.database != Database::Postgres {
+            anyhow::bail!(
+                "the auth-service preset needs `database = \"postgres\"`: its users and refresh tokens are stored there"
+            );
+        }
         for (target, needs, why) in Deploy::REQUIRES {
             if self.has_deploy(target) && !self.has_deploy(needs) {
                 anyhow::bail!("`{}` is listed without `{}`, which it needs: {why}", target.as_str(), needs.as_str());
@@ -256,10 +264,23 @@ impl NewOptions {
             None if ask => prompter.language(Language::DEFAULT)?,
             None => Language::DEFAULT,
         };
-        let database = match args.database {
-            Some(d) => d,
-            None if ask => prompter.database(defaults.database)?,
-            None => defaults.database,
+        let preset = match args.preset {
+            Some(p) => p,
+            None if ask => prompter.preset(defaults.preset)?,
+            None => defaults.preset,
+        };
+        // The auth service stores its users in PostgreSQL: asked for, or implied when not given.
+        let database = match (args.database, preset) {
+            (Some(Database::None), Preset::AuthService) => {
+                return usage(
+                    "the auth-service preset needs PostgreSQL: it stores users and refresh tokens there",
+                    "use `--database postgres`, or leave `--database` out",
+                );
+            }
+            (Some(d), _) => d,
+            (None, Preset::AuthService) => Database::Postgres,
+            (None, _) if ask => prompter.database(defaults.database)?,
+            (None, _) => defaults.database,
         };
         let cache = match args.cache {
             Some(c) => c,
@@ -282,7 +303,7 @@ impl NewOptions {
             None => defaults.node,
         };
         let ingress = args.ingress.unwrap_or_default();
-        let mut choices = Choices { language: language.as_str(), database, cache, deploy, ci, node, ingress };
+        let mut choices = Choices { language: language.as_str(), preset, database, cache, deploy, ci, node, ingress };
         let notes = choices.add_requirements();
 
         let target = match args.dir {

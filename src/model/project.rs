@@ -1,6 +1,6 @@
 //! An existing project: found from the working directory, described by its `espresso.toml`.
 
-use crate::cli::{Cache, Database, Ingress, NodeVersion};
+use crate::cli::{Cache, Database, Ingress, NodeVersion, Preset};
 use crate::error::UsageError;
 use crate::model::api::{self, ApiVersion};
 use crate::model::migration::{self, Migration, Step};
@@ -199,7 +199,17 @@ fn read_spec(doc: &DocumentMut) -> anyhow::Result<ProjectSpec> {
             other => bail!("unknown ingress `{other}` (expected `ingress` or `gateway`)"),
         },
     };
-    let choices = Choices { language, database, cache, deploy, ci, node, ingress };
+    // Projects made before presets existed are services.
+    let preset = match doc.get("project").and_then(|t| t.get("preset")) {
+        None => Preset::Service,
+        Some(_) => {
+            let raw = str_at(doc, "project", "preset")?;
+            Preset::ALL.into_iter().find(|p| p.as_str() == raw).with_context(|| {
+                format!("unknown preset `{raw}` (expected {})", Preset::ALL.map(|p| p.as_str()).join(" or "))
+            })?
+        }
+    };
+    let choices = Choices { language, preset, database, cache, deploy, ci, node, ingress };
     choices.check()?;
 
     let mut resources = Vec::new();

@@ -65,6 +65,10 @@ pub fn render(spec: &ProjectSpec, bundles: &[Bundle], files: &[PlannedFile]) -> 
     let mut project = Table::new();
     project.insert("name", value(name.as_str()));
     project.insert("language", value(choices.language));
+    // Omitted for the default, so projects made before presets existed read the same.
+    if choices.preset != crate::cli::Preset::Service {
+        project.insert("preset", value(choices.preset.as_str()));
+    }
     project.insert("node", value(node_str(choices.node)));
     project.insert("database", value(database_str(choices.database)));
     project.insert("cache", value(cache_str(choices.cache)));

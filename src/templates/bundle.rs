@@ -185,6 +185,10 @@ pub fn bundle_ids_with(choices: &Choices, middleware: &[String]) -> Vec<String> 
     if choices.cache == Cache::Redis {
         ids.extend(["common/redis".to_owned(), format!("{lang}/redis")]);
     }
+    // A preset's code comes after the backing services it is built on.
+    if choices.preset == crate::cli::Preset::AuthService {
+        ids.extend(["common/auth-service".to_owned(), format!("{lang}/auth-service")]);
+    }
     for d in Deploy::ALL.iter().filter(|d| choices.has_deploy(**d)) {
         ids.push(format!("deploy/{}", d.as_str()));
     }

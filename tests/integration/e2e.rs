@@ -260,6 +260,16 @@ fn check_targets(
     results
 }
 
+/// A compact AUTH_SIGNING_KEYS (one Ed25519 private JWK, no spaces: the harness splits its
+/// start environment on them), made with node:crypto as `npm run keygen` makes one.
+fn signing_keys(node_bin: &Path) -> String {
+    let script = "const k = require('node:crypto').generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }); \
+        process.stdout.write(JSON.stringify([{ ...k, kid: 'e2e', alg: 'EdDSA', use: 'sig' }]))";
+    let out = Command::new(node_bin.join("node")).args(["-e", script]).output().expect("node runs");
+    assert!(out.status.success(), "node could not make a key: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("a JWK is ASCII")
+}
+
 /// The node binaries of a Node line the harness installed.
 pub fn node_bin(node: &str) -> PathBuf {
     validate_home().join("node").join(node).join("bin")
@@ -359,6 +369,10 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
             // each authentication with the other store than in JavaScript.
             "typescript-postgres-redis-node26" => &["request-timeout", "rate-limit", "api-key", "cache", "tracing"],
             "typescript-docker-gitlab" => &["request-timeout", "compression", "auth-jwt", "circuit-breaker"],
+            // The auth service with a limiter in front (JavaScript), and with protected resources
+            // beside its own routes (TypeScript).
+            "auth-service" => &["rate-limit", "request-timeout"],
+            "typescript-auth-service" => &["auth-jwt", "compression"],
             _ => &[],
         };
         for kind in middleware {
@@ -415,12 +429,20 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
         if checkov {
             only.push_str(",checkov");
         }
-        let start_env = match (protected, jwt, on_demand) {
+        let mut start_env = match (protected, jwt, on_demand) {
             (true, _, _) => "API_KEYS=e2e-key",
             (_, true, _) => "JWT_SECRET=an-e2e-secret-of-at-least-thirty-two-characters",
             (_, _, true) => "PAYMENT_API_KEY=e2e-payment-key",
             _ => "",
-        };
+        }
+        .to_owned();
+        // The auth service signs with a key it is given in production; scrypt at its lowest cost,
+        // since the fuzzer registers and logs in thousands of times.
+        let auth_service = v.choices.preset == espresso::cli::Preset::AuthService;
+        if auth_service {
+            let keys = signing_keys(&node_bin(if v.args.contains(&"26") { "26" } else { "24" }));
+            start_env = format!("{start_env} AUTH_SIGNING_KEYS={keys} AUTH_PASSWORD_HASH_COST=14").trim().to_owned();
+        }
         let database_url = postgres.database(&project);
         let started = Instant::now();
         let out = Command::new(&harness)
@@ -433,6 +455,9 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
             .env(
                 "VALIDATE_EXTRA_PROBES",
                 match (with_resources, protected) {
+                    _ if auth_service => {
+                        "/api/v1/nope=404 /openapi.json=200 /.well-known/jwks.json=200 /api/v1/auth/me=401 /api/v1/auth/login=405 /api/v1/customers=200"
+                    }
                     (true, true) => "/api/v1/nope=401 /openapi.json=200 /api/v1/order-items=401",
                     (true, false) if jwt => {
                         "/api/v1/nope=404 /openapi.json=200 /api/v1/order-items=401 /api/v1/customers=200"
@@ -443,7 +468,7 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
                     (false, _) => "/api/v1/nope=404 /openapi.json=200",
                 },
             )
-            .env("VALIDATE_START_ENV", start_env)
+            .env("VALIDATE_START_ENV", &start_env)
             .env("VALIDATE_CHECKOV_SKIP", "CKV_K8S_15,CKV_K8S_21,CKV_K8S_43")
             .output()
             .expect("validate-service runs");

@@ -2,7 +2,7 @@
 //! combination, every variable a template reads is documented, lockfiles match.
 
 use crate::support::{plan, repo_root};
-use espresso::cli::{Cache, Database, Ingress, NodeVersion};
+use espresso::cli::{Cache, Database, Ingress, NodeVersion, Preset};
 use espresso::engine::fence;
 use espresso::engine::package_json;
 use espresso::engine::plan::{all_npm_dependencies, plan_project};
@@ -47,9 +47,12 @@ pub(crate) fn all_choices() -> Vec<Choices> {
             // A multiplicative hash of the row number: its bits do not follow the target bits.
             let k = ((out.len() as u32).wrapping_mul(2654435761) >> 27) as usize;
             let bit = |i: usize| k & (1 << i) != 0;
+            let postgres = bit(0);
             out.push(Choices {
                 language: "javascript",
-                database: if bit(0) { Database::Postgres } else { Database::None },
+                // The auth service (which needs PostgreSQL) in about half the PostgreSQL rows.
+                preset: if postgres && bit(1) == bit(3) { Preset::AuthService } else { Preset::Service },
+                database: if postgres { Database::Postgres } else { Database::None },
                 cache: if bit(1) { Cache::Redis } else { Cache::None },
                 deploy: deploy.clone(),
                 ci: [(bit(2), Ci::Github), (bit(3), Ci::Gitlab)]

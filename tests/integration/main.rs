@@ -11,6 +11,7 @@ mod fields;
 mod http_contract;
 mod hygiene;
 mod image;
+mod presets;
 mod safety;
 mod servers;
 mod snapshots;

@@ -71,6 +71,7 @@ pub struct Variant {
 fn choices(database: Database, cache: Cache, deploy: &[Deploy], ci: &[Ci], node: NodeVersion) -> Choices {
     Choices {
         language: "javascript",
+        preset: espresso::cli::Preset::Service,
         database,
         cache,
         deploy: deploy.to_vec(),
@@ -157,6 +158,42 @@ pub fn variants() -> Vec<Variant> {
             choices: Choices {
                 language: "typescript",
                 ..choices(Postgres, Redis, &Deploy::ALL, &Ci::ALL, NodeVersion::V26)
+            },
+        },
+        // The auth service in each language: JavaScript with the default targets on Node 24,
+        // TypeScript with Helm and GitLab on Node 26.
+        Variant {
+            name: "auth-service",
+            args: &["--language", "javascript", "--preset", "auth-service"],
+            choices: Choices {
+                preset: espresso::cli::Preset::AuthService,
+                ..choices(Postgres, Cache::None, defaults, &[Ci::Github], NodeVersion::V24)
+            },
+        },
+        Variant {
+            name: "typescript-auth-service",
+            args: &[
+                "--language",
+                "typescript",
+                "--preset",
+                "auth-service",
+                "--deploy",
+                "docker,kubernetes,helm",
+                "--ci",
+                "gitlab",
+                "--node",
+                "26",
+            ],
+            choices: Choices {
+                language: "typescript",
+                preset: espresso::cli::Preset::AuthService,
+                ..choices(
+                    Postgres,
+                    Cache::None,
+                    &[Deploy::Docker, Deploy::Kubernetes, Deploy::Helm],
+                    &[Ci::Gitlab],
+                    NodeVersion::V26,
+                )
             },
         },
         Variant {
