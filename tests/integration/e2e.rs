@@ -98,9 +98,11 @@ pub fn espresso_in(dir: &Path, args: &[&str]) {
 /// The checks that apply to a variant: a check with nothing to look at would be a SKIP.
 fn checks_for(args: &[&str]) -> &'static str {
     match args {
-        ["--language", _, rest @ ..] => checks_for(rest),
+        ["--language", _, rest @ ..] | ["--preset", _, rest @ ..] => checks_for(rest),
         [] | ["--database", ..] | ["--cache", ..] => "dockerfile,k8s,workflows,compose,schemas,node",
-        ["--deploy", "docker,kubernetes", ..] => "dockerfile,k8s,workflows,schemas,node",
+        ["--deploy", "docker,kubernetes", ..] | ["--deploy", "docker,kubernetes,helm", ..] => {
+            "dockerfile,k8s,workflows,schemas,node"
+        }
         ["--deploy", "docker", ..] => "dockerfile,workflows,schemas,node",
         ["--deploy", "kubernetes", ..] => "k8s,workflows,schemas,node",
         ["--deploy", "none", ..] => "schemas,node",
@@ -258,6 +260,12 @@ fn check_targets(
         results.push(("pm2", targets::check_pm2(project, &tools, &node_bin(node), env)));
     }
     results
+}
+
+/// `K=V` words, each value in single quotes (none of ours holds one), for a shell-like split.
+fn shell_words(words: &str) -> String {
+    let quoted = words.split_whitespace().filter_map(|kv| kv.split_once('=')).map(|(k, v)| format!("{k}='{v}'"));
+    quoted.collect::<Vec<_>>().join(" ")
 }
 
 /// A compact AUTH_SIGNING_KEYS (one Ed25519 private JWK, no spaces: the harness splits its
@@ -468,7 +476,8 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
                     (false, _) => "/api/v1/nope=404 /openapi.json=200",
                 },
             )
-            .env("VALIDATE_START_ENV", &start_env)
+            // The harness splits it as a shell would: quoted, a JSON value keeps its quotes.
+            .env("VALIDATE_START_ENV", shell_words(&start_env))
             .env("VALIDATE_CHECKOV_SKIP", "CKV_K8S_15,CKV_K8S_21,CKV_K8S_43")
             .output()
             .expect("validate-service runs");
