@@ -189,6 +189,8 @@ pub enum AddCommand {
     /// A version of the API, mounted at /api/<version> beside the others
     #[command(name = "api-version")]
     ApiVersion(ApiVersionArgs),
+    /// A service behind an API gateway (`--preset api-gateway`): a path prefix passed to it unchanged
+    Upstream(AddUpstreamArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -204,6 +206,33 @@ pub enum RemoveCommand {
     /// A version of the API that no resource is in
     #[command(name = "api-version")]
     ApiVersion(ApiVersionArgs),
+    /// A service behind the API gateway, added with `espresso add upstream`
+    Upstream(RemoveUpstreamArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AddUpstreamArgs {
+    /// The service's name, as its DNS name: `users` is reached at USERS_URL (http://users in Kubernetes)
+    pub name: String,
+    /// The path prefix routed to it, passed through unchanged [default: /api/v1/<plural of name>]
+    #[arg(long, value_name = "PREFIX")]
+    pub path: Option<String>,
+    /// Verify the caller's JWT at the gateway (needs `auth-jwt`) and pass on who it is
+    #[arg(long)]
+    pub protect: bool,
+    /// How long the service may take to start answering, in milliseconds [default: 5000]
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u32).range(1..=300_000))]
+    pub timeout_ms: Option<u32>,
+    #[command(flatten)]
+    pub flags: ChangeFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveUpstreamArgs {
+    /// The upstream's name
+    pub name: String,
+    #[command(flatten)]
+    pub flags: ChangeFlags,
 }
 
 #[derive(Debug, Subcommand)]
@@ -452,16 +481,20 @@ pub enum Preset {
     /// An authentication service: register, log in, refresh and log out, tokens signed with
     /// EdDSA and published as a JWKS (needs --database postgres)
     AuthService,
+    /// An API gateway: one entry point that streams requests to the services behind it
+    /// (`espresso add upstream`), with deadlines, circuit breakers and retries
+    ApiGateway,
 }
 
 impl Preset {
-    pub const ALL: [Preset; 2] = [Preset::Service, Preset::AuthService];
+    pub const ALL: [Preset; 3] = [Preset::Service, Preset::AuthService, Preset::ApiGateway];
 
     /// As recorded in espresso.toml and written on the command line.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Service => "service",
             Self::AuthService => "auth-service",
+            Self::ApiGateway => "api-gateway",
         }
     }
 }

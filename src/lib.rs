@@ -17,7 +17,7 @@ pub mod templates;
 
 use clap::Parser;
 use cli::{AddCommand, Cli, ColorChoice, Command, ConfigCommand, DeprecateCommand, ListCommand, RemoveCommand};
-use commands::{api, config, deployment, field, middleware, new, recover, resource};
+use commands::{api, config, deployment, field, middleware, new, recover, resource, upstream};
 use error::UsageError;
 use report::Reporter;
 use std::ffi::OsString;
@@ -108,6 +108,8 @@ fn execute(cli: Cli, reporter: &Reporter) -> anyhow::Result<()> {
         Command::Add(AddCommand::Deployment(args)) => deployment::change(args, true, &cwd, reporter),
         Command::Remove(RemoveCommand::Deployment(args)) => deployment::change(args, false, &cwd, reporter),
         Command::Add(AddCommand::ApiVersion(args)) => api::add(args, &cwd, reporter),
+        Command::Add(AddCommand::Upstream(args)) => upstream::add(args, &cwd, reporter),
+        Command::Remove(RemoveCommand::Upstream(args)) => upstream::remove(args, &cwd, reporter),
         Command::Remove(RemoveCommand::ApiVersion(args)) => api::remove(args, &cwd, reporter),
         Command::Deprecate(DeprecateCommand::ApiVersion(args)) => api::deprecate(args, &cwd, reporter),
         Command::Config(ConfigCommand::Add(args)) => config::add(args, &cwd, reporter),

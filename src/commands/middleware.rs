@@ -77,6 +77,15 @@ pub fn change(args: MiddlewareArgs, add: bool, cwd: &Path, reporter: &Reporter) 
         }
     }
     if !add && args.kind == AUTH {
+        // A gateway route open to everyone is not what removing a middleware should mean.
+        let guarded: Vec<String> =
+            spec.upstreams.iter().filter(|u| u.protect).map(|u| format!("`{}`", u.name)).collect();
+        if !guarded.is_empty() {
+            return error::usage(
+                format!("the gateway verifies tokens with auth-jwt for {}", guarded.join(", ")),
+                "remove those upstreams first (`espresso remove upstream <name>`), then add them back without `--protect`",
+            );
+        }
         // Without authentication nothing can stay protected: removing it undoes the protection too.
         spec.resources.iter_mut().for_each(|r| r.protected = false);
     }

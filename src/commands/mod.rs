@@ -9,6 +9,7 @@ pub mod middleware;
 pub mod new;
 pub mod recover;
 pub mod resource;
+pub mod upstream;
 
 use crate::cli::ChangeFlags;
 use crate::cli::Database;

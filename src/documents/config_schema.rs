@@ -43,6 +43,10 @@ pub struct EnvVar {
     /// production (JSON Schema `x-alternatives`): JWT_SECRET is not needed once JWT_JWKS_URL is set.
     #[serde(default)]
     pub alternatives: Vec<String>,
+    /// The upstream service whose base URL this is (`x-upstream`, an API gateway's `<NAME>_URL`):
+    /// deployment files point it at that service's DNS name.
+    #[serde(default)]
+    pub upstream: Option<String>,
 }
 
 impl EnvVar {
@@ -95,6 +99,7 @@ impl EnvVar {
             secret: args.secret,
             required_in_production: args.required_in_production,
             alternatives: Vec::new(),
+            upstream: None,
         })
     }
 
@@ -132,6 +137,9 @@ impl EnvVar {
         }
         if !self.alternatives.is_empty() {
             p.insert("x-alternatives".into(), json!(self.alternatives));
+        }
+        if let Some(service) = &self.upstream {
+            p.insert("x-upstream".into(), json!(service));
         }
         Value::Object(p)
     }
@@ -199,6 +207,8 @@ pub struct ConfigVar {
     /// Whether another variable names this one among its alternatives: optional, but one of a
     /// required pair.
     pub stands_in: bool,
+    /// The upstream service whose base URL this is (`x-upstream`).
+    pub upstream: Option<String>,
 }
 
 /// Reads the variables of a schema document (the one espresso wrote, or one the user edited).
@@ -227,6 +237,7 @@ pub fn read_schema(text: &str) -> anyhow::Result<Vec<ConfigVar>> {
             required_in_production: flag("x-required-in-production"),
             alternatives: alternatives(p),
             stands_in: standing_in.contains(name),
+            upstream: p.get("x-upstream").and_then(Value::as_str).map(str::to_owned),
         });
     }
     Ok(out)

@@ -380,17 +380,21 @@ fn record_change(
         }
         doc.insert("resources", Item::ArrayOfTables(list));
     }
-    match project_file::api_versions(spec) {
-        Some(list) => {
-            let first = !doc.contains_key("api-versions");
-            doc.insert("api-versions", Item::ArrayOfTables(list));
-            // The record of files stays last, where a reader looks for it.
-            if first && let Some(files) = doc.remove("files") {
-                doc.insert("files", files);
+    for (key, list) in
+        [("api-versions", project_file::api_versions(spec)), ("upstreams", project_file::upstreams(spec))]
+    {
+        match list {
+            Some(list) => {
+                let first = !doc.contains_key(key);
+                doc.insert(key, Item::ArrayOfTables(list));
+                // The record of files stays last, where a reader looks for it.
+                if first && let Some(files) = doc.remove("files") {
+                    doc.insert("files", files);
+                }
             }
-        }
-        None => {
-            doc.remove("api-versions");
+            None => {
+                doc.remove(key);
+            }
         }
     }
     // History only grows: the recorded entries stay as they are in the file (comments and all),

@@ -84,6 +84,8 @@ struct TemplateContext<'a> {
     middleware: &'a [String],
     /// The API's versions, oldest first, each with its deprecation and successor.
     api_versions: Vec<crate::model::api::ApiVersionContext>,
+    /// An API gateway's upstreams, in the order they were added.
+    upstreams: Vec<crate::model::upstream::UpstreamContext>,
 }
 
 #[derive(Debug, Serialize)]
@@ -142,7 +144,7 @@ pub fn plan_with(spec: &ProjectSpec, scope: Scope, renderer: &mut Renderer) -> a
 
     let schema = match scope.schema {
         Some(own) => own.to_owned(),
-        None => declared_schema(name, &bundles, renderer)?,
+        None => declared_schema(spec, &bundles, renderer)?,
     };
     // Derived files are rendered from the document itself, exactly as a later re-render would.
     let config = config_schema::read_schema(&schema).with_context(|| format!("`{SCHEMA_FILE}` is not usable"))?;
@@ -163,6 +165,7 @@ pub fn plan_with(spec: &ProjectSpec, scope: Scope, renderer: &mut Renderer) -> a
         schema: &schema,
         middleware: &spec.middleware,
         api_versions: crate::model::api::contexts(&spec.api_versions),
+        upstreams: spec.upstreams.iter().enumerate().map(|(i, u)| u.context(i)).collect(),
     });
 
     // Each bundle once with the project context; the resource bundle once per resource, with
@@ -261,12 +264,14 @@ pub fn schema_for(spec: &ProjectSpec, renderer: &Renderer) -> anyhow::Result<Str
         .iter()
         .map(|id| Bundle::load(id))
         .collect::<anyhow::Result<_>>()?;
-    declared_schema(&spec.name, &bundles, renderer)
+    declared_schema(spec, &bundles, renderer)
 }
 
-fn declared_schema(name: &ProjectName, bundles: &[Bundle], renderer: &Renderer) -> anyhow::Result<String> {
-    let vars = env_vars(bundles, renderer, name)?;
-    config_schema::schema_document(name.as_str(), &vars.iter().collect::<Vec<_>>())
+/// The bundles' variables, then each upstream's base URL (an API gateway's).
+fn declared_schema(spec: &ProjectSpec, bundles: &[Bundle], renderer: &Renderer) -> anyhow::Result<String> {
+    let mut vars = env_vars(bundles, renderer, &spec.name)?;
+    vars.extend(spec.upstreams.iter().enumerate().map(|(i, u)| u.env_var(i)));
+    config_schema::schema_document(spec.name.as_str(), &vars.iter().collect::<Vec<_>>())
 }
 
 /// The bundles' variables in bundle order; example values may name the project (`{{ project.name }}`).

@@ -9,3 +9,4 @@ pub mod project;
 pub mod project_file;
 pub mod relation;
 pub mod resource;
+pub mod upstream;

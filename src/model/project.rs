@@ -8,6 +8,7 @@ use crate::model::name::ProjectName;
 use crate::model::options::{Choices, Ci, Deploy};
 use crate::model::project_file::FILE;
 use crate::model::resource::{Field, ResourceName};
+use crate::model::upstream::UpstreamSpec;
 use anyhow::{Context, bail};
 use std::path::{Path, PathBuf};
 use toml_edit::{DocumentMut, Item};
@@ -35,6 +36,8 @@ pub struct ProjectSpec {
     pub migrations: Vec<Migration>,
     /// The API's versions, oldest first; `v1` until `espresso add api-version`.
     pub api_versions: Vec<ApiVersion>,
+    /// The services behind an API gateway, in the order they were added.
+    pub upstreams: Vec<UpstreamSpec>,
 }
 
 impl ProjectSpec {
@@ -46,6 +49,7 @@ impl ProjectSpec {
             middleware: Vec::new(),
             migrations: Vec::new(),
             api_versions: vec![ApiVersion::new(api::FIRST)],
+            upstreams: Vec::new(),
         }
     }
 
@@ -265,7 +269,38 @@ fn read_spec(doc: &DocumentMut) -> anyhow::Result<ProjectSpec> {
     if let Some(r) = resources.iter().find(|r| !api_versions.iter().any(|v| v.name == r.api)) {
         bail!("resource `{}` is in API version `{}`, which [[api-versions]] does not list", r.name.name, r.api);
     }
-    Ok(ProjectSpec { name, choices, resources, middleware, migrations, api_versions })
+    let upstreams = match doc.get("upstreams") {
+        Some(item) => item
+            .as_array_of_tables()
+            .context("`upstreams` must be an array of tables ([[upstreams]])")?
+            .iter()
+            .map(read_upstream)
+            .collect::<anyhow::Result<Vec<_>>>()?,
+        None => Vec::new(),
+    };
+    if !upstreams.is_empty() && choices.preset != Preset::ApiGateway {
+        bail!("[[upstreams]] are listed, but the project is not an API gateway (`preset = \"api-gateway\"`)");
+    }
+    Ok(ProjectSpec { name, choices, resources, middleware, migrations, api_versions, upstreams })
+}
+
+/// One `[[upstreams]]` entry.
+fn read_upstream(t: &toml_edit::Table) -> anyhow::Result<UpstreamSpec> {
+    let usage = |e: UsageError| anyhow::anyhow!("{}", e.message);
+    let raw = t.get("name").and_then(Item::as_str).context("an [[upstreams]] entry has no `name`")?;
+    let name = UpstreamSpec::parse_name(raw).map_err(usage)?;
+    let path = t.get("path").and_then(Item::as_str).with_context(|| format!("upstream `{name}` has no `path`"))?;
+    let path = UpstreamSpec::check_path(path).map_err(usage)?;
+    let protect = t.get("protect").and_then(Item::as_bool).unwrap_or(false);
+    let timeout_ms = match t.get("timeout-ms") {
+        None => crate::model::upstream::DEFAULT_TIMEOUT_MS,
+        Some(item) => item
+            .as_integer()
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|n| (1..=300_000).contains(n))
+            .with_context(|| format!("upstream `{name}` has a `timeout-ms` that is not 1 to 300000"))?,
+    };
+    Ok(UpstreamSpec { name, path, protect, timeout_ms })
 }
 
 /// The `fields` array of a `[[resources]]` or `[[migrations]]` entry.

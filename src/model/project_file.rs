@@ -94,6 +94,9 @@ pub fn render(spec: &ProjectSpec, bundles: &[Bundle], files: &[PlannedFile]) -> 
     if let Some(list) = api_versions(spec) {
         doc.insert("api-versions", Item::ArrayOfTables(list));
     }
+    if let Some(list) = upstreams(spec) {
+        doc.insert("upstreams", Item::ArrayOfTables(list));
+    }
 
     let mut record = Table::new();
     record.decor_mut().set_prefix(
@@ -118,6 +121,27 @@ pub fn resource_table(r: &crate::model::project::ResourceSpec) -> Table {
         t.insert("api", value(r.api.as_str()));
     }
     t
+}
+
+/// The `[[upstreams]]` entries of an API gateway, `None` while it has none.
+pub fn upstreams(spec: &ProjectSpec) -> Option<toml_edit::ArrayOfTables> {
+    if spec.upstreams.is_empty() {
+        return None;
+    }
+    let mut list = toml_edit::ArrayOfTables::new();
+    for u in &spec.upstreams {
+        let mut t = Table::new();
+        t.insert("name", value(u.name.as_str()));
+        t.insert("path", value(u.path.as_str()));
+        if u.protect {
+            t.insert("protect", value(true));
+        }
+        if u.timeout_ms != crate::model::upstream::DEFAULT_TIMEOUT_MS {
+            t.insert("timeout-ms", value(i64::from(u.timeout_ms)));
+        }
+        list.push(t);
+    }
+    Some(list)
 }
 
 /// The `[[api-versions]]` entries, `None` while the API is only `v1` as it began.

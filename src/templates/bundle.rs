@@ -186,8 +186,12 @@ pub fn bundle_ids_with(choices: &Choices, middleware: &[String]) -> Vec<String> 
         ids.extend(["common/redis".to_owned(), format!("{lang}/redis")]);
     }
     // A preset's code comes after the backing services it is built on.
-    if choices.preset == crate::cli::Preset::AuthService {
-        ids.extend(["common/auth-service".to_owned(), format!("{lang}/auth-service")]);
+    match choices.preset {
+        crate::cli::Preset::Service => {}
+        crate::cli::Preset::AuthService => {
+            ids.extend(["common/auth-service".to_owned(), format!("{lang}/auth-service")])
+        }
+        crate::cli::Preset::ApiGateway => ids.extend(["common/api-gateway".to_owned(), format!("{lang}/api-gateway")]),
     }
     for d in Deploy::ALL.iter().filter(|d| choices.has_deploy(**d)) {
         ids.push(format!("deploy/{}", d.as_str()));

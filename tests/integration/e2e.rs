@@ -100,9 +100,9 @@ fn checks_for(args: &[&str]) -> &'static str {
     match args {
         ["--language", _, rest @ ..] | ["--preset", _, rest @ ..] => checks_for(rest),
         [] | ["--database", ..] | ["--cache", ..] => "dockerfile,k8s,workflows,compose,schemas,node",
-        ["--deploy", "docker,kubernetes", ..] | ["--deploy", "docker,kubernetes,helm", ..] => {
-            "dockerfile,k8s,workflows,schemas,node"
-        }
+        ["--deploy", "docker,kubernetes", ..]
+        | ["--deploy", "docker,kubernetes,helm", ..]
+        | ["--deploy", "docker,kubernetes,helm,ecs", ..] => "dockerfile,k8s,workflows,schemas,node",
         ["--deploy", "docker", ..] => "dockerfile,workflows,schemas,node",
         ["--deploy", "kubernetes", ..] => "k8s,workflows,schemas,node",
         ["--deploy", "none", ..] => "schemas,node",
@@ -262,6 +262,11 @@ fn check_targets(
     results
 }
 
+/// Whether a variant's middleware verify tokens.
+fn jwt_in(middleware: &[&str]) -> bool {
+    middleware.contains(&"auth-jwt")
+}
+
 /// `K=V` words, each value in single quotes (none of ours holds one), for a shell-like split.
 fn shell_words(words: &str) -> String {
     let quoted = words.split_whitespace().filter_map(|kv| kv.split_once('=')).map(|(k, v)| format!("{k}='{v}'"));
@@ -356,7 +361,8 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
         sb.run(&args).success();
         // Resources with varied fields in most variants; their generated tests exercise every
         // endpoint, validation failure and unique rule, against PostgreSQL where the project has it.
-        let with_resources = !matches!(v.name, "kubernetes-only" | "redis");
+        let gateway = v.choices.preset == espresso::cli::Preset::ApiGateway;
+        let with_resources = !matches!(v.name, "kubernetes-only" | "redis") && !gateway;
         if with_resources {
             for add in RESOURCES {
                 espresso_in(&sb.path().join(&project), add);
@@ -381,11 +387,26 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
             // beside its own routes (TypeScript).
             "auth-service" => &["rate-limit", "request-timeout"],
             "typescript-auth-service" => &["auth-jwt", "compression"],
+            // The gateway limited per client in Redis (JavaScript), and verifying tokens for a
+            // protected upstream (TypeScript).
+            "api-gateway" => &["rate-limit"],
+            "typescript-api-gateway" => &["auth-jwt", "compression"],
             _ => &[],
         };
         for kind in middleware {
-            let protect: &[&str] = if *kind == "auth-jwt" { &["--protect", "order-item"] } else { &[] };
+            let protect: &[&str] =
+                if *kind == "auth-jwt" && with_resources { &["--protect", "order-item"] } else { &[] };
             espresso_in(&sb.path().join(&project), &[&["add", "middleware", kind][..], protect].concat());
+        }
+        // A gateway's upstreams: their URL variables reach every derived file, and in the run
+        // below nothing listens at them, so the gateway must stay ready and answer 502.
+        if gateway {
+            let dir = sb.path().join(&project);
+            espresso_in(&dir, &["add", "upstream", "users"]);
+            espresso_in(&dir, &["add", "upstream", "orders", "--path", "/api/v2/orders", "--timeout-ms", "2000"]);
+            if jwt_in(middleware) {
+                espresso_in(&dir, &["add", "upstream", "accounts", "--protect"]);
+            }
         }
         // Deployment targets on demand, and a secret declared after the fact: every derived file
         // must carry it and still pass the validators.
@@ -447,6 +468,10 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
         // The auth service signs with a key it is given in production; scrypt at its lowest cost,
         // since the fuzzer registers and logs in thousands of times.
         let auth_service = v.choices.preset == espresso::cli::Preset::AuthService;
+        if gateway {
+            let urls = ["USERS_URL", "ORDERS_URL", "ACCOUNTS_URL"].map(|v| format!("{v}=http://127.0.0.1:9"));
+            start_env = format!("{start_env} {}", urls.join(" ")).trim().to_owned();
+        }
         if auth_service {
             let keys = signing_keys(&node_bin(if v.args.contains(&"26") { "26" } else { "24" }));
             start_env = format!("{start_env} AUTH_SIGNING_KEYS={keys} AUTH_PASSWORD_HASH_COST=14").trim().to_owned();
@@ -463,6 +488,8 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
             .env(
                 "VALIDATE_EXTRA_PROBES",
                 match (with_resources, protected) {
+                    _ if gateway && jwt => "/api/v1/nope=404 /api/v1/users/1=502 /api/v2/orders=502 /api/v1/accounts=401",
+                    _ if gateway => "/api/v1/nope=404 /api/v1/users/1=502 /api/v2/orders=502",
                     _ if auth_service => {
                         "/api/v1/nope=404 /openapi.json=200 /.well-known/jwks.json=200 /api/v1/auth/me=401 /api/v1/auth/login=405 /api/v1/customers=200"
                     }

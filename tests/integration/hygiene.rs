@@ -51,7 +51,12 @@ pub(crate) fn all_choices() -> Vec<Choices> {
             out.push(Choices {
                 language: "javascript",
                 // The auth service (which needs PostgreSQL) in about half the PostgreSQL rows.
-                preset: if postgres && bit(1) == bit(3) { Preset::AuthService } else { Preset::Service },
+                // and the gateway in about a third of the others.
+                preset: match (postgres, bit(1) == bit(3), bit(2) == bit(4)) {
+                    (true, true, _) => Preset::AuthService,
+                    (false, true, true) => Preset::ApiGateway,
+                    _ => Preset::Service,
+                },
                 database: if postgres { Database::Postgres } else { Database::None },
                 cache: if bit(1) { Cache::Redis } else { Cache::None },
                 deploy: deploy.clone(),

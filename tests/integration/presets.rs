@@ -81,3 +81,67 @@ fn a_service_records_no_preset_and_a_recorded_one_must_be_known() {
         .code(1)
         .stderr(predicate::str::contains("unknown preset `mystery`"));
 }
+
+fn gateway() -> Sandbox {
+    let sb = Sandbox::new();
+    sb.run(&["new", "auth", "-q", "--preset", "api-gateway", "--language", "javascript", "--ci", "none"]).success();
+    sb
+}
+
+#[test]
+fn an_upstream_is_recorded_configured_everywhere_and_removed_exactly() {
+    let sb = gateway();
+    let before = sb.snapshot("auth");
+    run(&sb, &["add", "upstream", "users"]).success();
+    let record = read(&sb, "espresso.toml");
+    assert!(record.contains("[[upstreams]]\nname = \"users\"\npath = \"/api/v1/users\"\n"), "{record}");
+    assert!(
+        read(&sb, "src/gateway/upstreams.js")
+            .contains("{ name: 'users', path: '/api/v1/users', env: 'USERS_URL', protect: false, timeoutMs: 5000 },")
+    );
+    let schema: serde_json::Value = serde_json::from_str(&read(&sb, "config.schema.json")).unwrap();
+    let url = &schema["properties"]["USERS_URL"];
+    assert_eq!((url["x-upstream"].as_str(), url["x-required-in-production"].as_bool()), (Some("users"), Some(true)));
+    // Each deployment path points it at the service's DNS name.
+    assert!(read(&sb, ".env.example").contains("USERS_URL=http://localhost:3001"));
+    assert!(read(&sb, "compose.yaml").contains("USERS_URL: \"http://users:3000\""));
+    assert!(read(&sb, "k8s/base/config.env").contains("USERS_URL=http://users\n"));
+    let policy = read(&sb, "k8s/base/networkpolicy.yaml");
+    assert!(policy.contains("app.kubernetes.io/name: users"), "{policy}");
+
+    run(&sb, &["add", "upstream", "orders", "--path", "/api/v2/orders", "--timeout-ms", "2000"]).success();
+    assert!(read(&sb, "espresso.toml").contains("name = \"orders\"\npath = \"/api/v2/orders\"\ntimeout-ms = 2000\n"));
+    run(&sb, &["remove", "upstream", "orders"]).success();
+    run(&sb, &["remove", "upstream", "users"]).success();
+    assert_eq!(sb.snapshot("auth"), before, "removing the upstreams restores every file");
+}
+
+#[test]
+fn upstreams_that_cannot_work_are_usage_errors_that_change_nothing() {
+    let sb = gateway();
+    run(&sb, &["add", "upstream", "users"]).success();
+    let before = sb.snapshot("auth");
+    let refused: &[(&[&str], &str)] = &[
+        (&["add", "upstream", "users"], "already exists"),
+        (&["add", "upstream", "admins", "--path", "/api/v1/users/admin"], "overlaps `/api/v1/users`"),
+        (&["add", "upstream", "probes", "--path", "/health"], "answers `/health` itself"),
+        (&["add", "upstream", "accounts", "--protect"], "espresso add middleware auth-jwt"),
+        (&["add", "upstream", "Bad_Name"], "invalid upstream name"),
+        (&["add", "upstream", "slow", "--timeout-ms", "0"], "0"),
+        (&["remove", "upstream", "nobody"], "its upstreams: `users`"),
+    ];
+    for (args, message) in refused {
+        run(&sb, args).code(2).stderr(predicate::str::contains(*message));
+        assert_eq!(sb.snapshot("auth"), before, "{args:?} changed the project");
+    }
+    // A protected upstream keeps auth-jwt in the gateway.
+    run(&sb, &["add", "middleware", "auth-jwt"]).success();
+    run(&sb, &["add", "upstream", "accounts", "--protect"]).success();
+    run(&sb, &["remove", "middleware", "auth-jwt"]).code(2).stderr(predicate::str::contains("`accounts`"));
+    // Upstreams belong to gateways.
+    let service = Sandbox::new();
+    service.run(&["new", "auth", "-q", "--deploy", "none", "--ci", "none"]).success();
+    run(&service, &["add", "upstream", "users"]).code(2).stderr(
+        predicate::str::contains("is not an API gateway").and(predicate::str::contains("--preset api-gateway")),
+    );
+}

@@ -196,6 +196,40 @@ pub fn variants() -> Vec<Variant> {
                 )
             },
         },
+        // The API gateway in each language: JavaScript with Redis (the rate limiter's store) and
+        // the default targets, TypeScript with Helm and ECS on Node 26.
+        Variant {
+            name: "api-gateway",
+            args: &["--language", "javascript", "--preset", "api-gateway", "--cache", "redis"],
+            choices: Choices {
+                preset: espresso::cli::Preset::ApiGateway,
+                ..choices(Database::None, Redis, defaults, &[Ci::Github], NodeVersion::V24)
+            },
+        },
+        Variant {
+            name: "typescript-api-gateway",
+            args: &[
+                "--language",
+                "typescript",
+                "--preset",
+                "api-gateway",
+                "--deploy",
+                "docker,kubernetes,helm,ecs",
+                "--node",
+                "26",
+            ],
+            choices: Choices {
+                language: "typescript",
+                preset: espresso::cli::Preset::ApiGateway,
+                ..choices(
+                    Database::None,
+                    Cache::None,
+                    &[Deploy::Docker, Deploy::Kubernetes, Deploy::Helm, Deploy::Ecs],
+                    &[Ci::Github],
+                    NodeVersion::V26,
+                )
+            },
+        },
         Variant {
             name: "typescript-docker-gitlab",
             args: &["--language", "typescript", "--deploy", "docker,kubernetes", "--ci", "gitlab"],

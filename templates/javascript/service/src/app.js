@@ -21,11 +21,13 @@ import { packageInfo } from './package-info.js';
  *  1. request id: every log line and error response can name the request;
  *  2. request logging: one line per response, probes only at debug level;
  *  3. security headers (helmet), then CORS from the configured allow-list;
- *  4. JSON body parsing with a size limit;
- *  5. optional middleware added with `espresso add middleware` (compression, rate limiting, ...);
- *  6. metrics, timing everything below by route template;
- *  7. probes, /metrics and /openapi.json, then the API under /api/<version>;
- *  8. 404 for anything unmatched, then the problem+json error handler.
+ *  4. optional middleware added with `espresso add middleware` (compression, rate limiting, ...),
+ *     before the body is read, so a request they refuse costs no parsing;
+ *  5. metrics, timing everything below by route template;
+ *  6. an API gateway's upstreams, whose requests stream through without being parsed;
+ *  7. JSON body parsing with a size limit;
+ *  8. probes, /metrics and /openapi.json, then the API under /api/<version>;
+ *  9. 404 for anything unmatched, then the problem+json error handler.
  *
  * @param {object} options
  * @param {Readonly<Record<string, unknown>>} options.config validated configuration (see config.js)
@@ -45,10 +47,12 @@ export function createApp({ config, logger, dependencies, lifecycle, metrics }) 
   app.use(helmet());
   const cors = corsMiddleware(config.CORS_ORIGINS);
   if (cors) app.use(cors);
-  app.use(express.json({ limit: config.BODY_LIMIT }));
   // espresso:begin middleware
   // espresso:end middleware
   app.use(httpMetrics(metrics));
+  // espresso:begin upstreams
+  // espresso:end upstreams
+  app.use(express.json({ limit: config.BODY_LIMIT }));
 
   const health = createHealthService({ dependencies, lifecycle, info: packageInfo });
   app.use(healthRouter({ health, metrics }));

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { fullFormats } from 'ajv-formats/dist/formats.js';
 
 /** Keywords of a variable that the built-in check implements as ajv does. */
-const VARIABLE_KEYWORDS = new Set(['type', 'description', 'default', 'examples', 'enum', 'minimum', 'maximum', 'minLength', 'format', 'x-secret', 'x-required-in-production', 'x-alternatives']);
+const VARIABLE_KEYWORDS = new Set(['type', 'description', 'default', 'examples', 'enum', 'minimum', 'maximum', 'minLength', 'format', 'x-secret', 'x-required-in-production', 'x-alternatives', 'x-upstream']);
 const ROOT_KEYWORDS = new Set(['$schema', 'title', 'description', 'type', 'properties', 'required']);
 const SCALARS = new Set(['string', 'integer', 'number', 'boolean']);
 
@@ -48,6 +48,7 @@ export function compileCheck(schema, required, engine = builtInCovers(schema) ? 
     ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
     ajv.addKeyword({ keyword: 'x-required-in-production', schemaType: 'boolean' });
     ajv.addKeyword({ keyword: 'x-alternatives', schemaType: 'array' });
+    ajv.addKeyword({ keyword: 'x-upstream', schemaType: 'string' });
     return ajv.compile({ ...schema, required: all });
   }
   const variables = Object.entries(schema.properties);

@@ -25,7 +25,7 @@ export interface ConfigSchema {
 export type Check = ((values: Record<string, unknown>) => boolean) & { errors?: ErrorObject[] | null | undefined };
 
 /** Keywords of a variable that the built-in check implements as ajv does. */
-const VARIABLE_KEYWORDS = new Set(['type', 'description', 'default', 'examples', 'enum', 'minimum', 'maximum', 'minLength', 'format', 'x-secret', 'x-required-in-production', 'x-alternatives']);
+const VARIABLE_KEYWORDS = new Set(['type', 'description', 'default', 'examples', 'enum', 'minimum', 'maximum', 'minLength', 'format', 'x-secret', 'x-required-in-production', 'x-alternatives', 'x-upstream']);
 const ROOT_KEYWORDS = new Set(['$schema', 'title', 'description', 'type', 'properties', 'required']);
 const SCALARS = new Set(['string', 'integer', 'number', 'boolean']);
 
@@ -64,6 +64,7 @@ export function compileCheck(schema: ConfigSchema, required: string[], engine: '
     ajv.addKeyword({ keyword: 'x-secret', schemaType: 'boolean' });
     ajv.addKeyword({ keyword: 'x-required-in-production', schemaType: 'boolean' });
     ajv.addKeyword({ keyword: 'x-alternatives', schemaType: 'array' });
+    ajv.addKeyword({ keyword: 'x-upstream', schemaType: 'string' });
     return ajv.compile({ ...schema, required: all });
   }
   const variables = Object.entries(schema.properties);
