@@ -275,7 +275,7 @@ fn shell_words(words: &str) -> String {
 
 /// A compact AUTH_SIGNING_KEYS (one Ed25519 private JWK, no spaces: the harness splits its
 /// start environment on them), made with node:crypto as `npm run keygen` makes one.
-fn signing_keys(node_bin: &Path) -> String {
+pub(crate) fn signing_keys(node_bin: &Path) -> String {
     let script = "const k = require('node:crypto').generateKeyPairSync('ed25519').privateKey.export({ format: 'jwk' }); \
         process.stdout.write(JSON.stringify([{ ...k, kid: 'e2e', alg: 'EdDSA', use: 'sig' }]))";
     let out = Command::new(node_bin.join("node")).args(["-e", script]).output().expect("node runs");

@@ -15,6 +15,7 @@ mod presets;
 mod safety;
 mod servers;
 mod snapshots;
+mod stack;
 mod support;
 mod targets;
 mod typescript;
