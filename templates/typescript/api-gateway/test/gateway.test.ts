@@ -185,12 +185,18 @@ describe('API gateway', () => {
   });
 
   it('opens the circuit of an upstream that keeps failing, and answers 503 without calling it', async () => {
+    // Its 500s arrive in two parts: the client gets each whole, as the upstream sent it.
     const broken = await upstreamServer((_req, res) => {
-      res.writeHead(500).end();
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      res.write('the service ');
+      setTimeout(() => res.end('is failing'), 20);
     });
     try {
       const app = gateway([route('broken', broken.url)]);
-      for (let i = 0; i < 5; i += 1) await request(app).get('/api/v1/broken').expect(500);
+      for (let i = 0; i < 5; i += 1) {
+        const failing = await request(app).get('/api/v1/broken').expect(500);
+        assert.equal(failing.text, 'the service is failing');
+      }
       const res = await request(app).get('/api/v1/broken').expect(503);
       assert.equal(res.body.code, 'upstream_unavailable');
       assert.ok(Number(res.headers['retry-after']) > 0);

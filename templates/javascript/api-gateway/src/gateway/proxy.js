@@ -181,8 +181,10 @@ function upstreamHandler(upstream, { config, logger, duration }) {
   /** Answers a failure as problem+json naming the upstream, unless an answer already started. */
   function fail(req, res, err) {
     clearTimeout(req[EXCHANGE].timer);
-    if (req[EXCHANGE].answered || res.headersSent) {
-      if (!res.writableEnded) res.destroy();
+    // The upstream answered (a 5xx, counted against its circuit): that answer is the client's.
+    if (req[EXCHANGE].answered) return;
+    if (res.headersSent) {
+      res.destroy();
       return;
     }
     let problem;

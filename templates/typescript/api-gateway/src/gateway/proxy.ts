@@ -200,8 +200,10 @@ function upstreamHandler(upstream: Upstream, { config, logger, duration }: { con
   /** Answers a failure as problem+json naming the upstream, unless an answer already started. */
   function fail(req: Request, res: Response, err: CodedError) {
     clearTimeout(exchangeOf(req).timer);
-    if (exchangeOf(req).answered || res.headersSent) {
-      if (!res.writableEnded) res.destroy();
+    // The upstream answered (a 5xx, counted against its circuit): that answer is the client's.
+    if (exchangeOf(req).answered) return;
+    if (res.headersSent) {
+      res.destroy();
       return;
     }
     let problem: HttpError;
