@@ -34,7 +34,8 @@ fi
 
 start() { # dir port env... -> pid of a server answering /health
   local dir=$1 port=$2; shift 2
-  (cd "$work/$dir" && env PORT="$port" NODE_ENV=production LOG_LEVEL=warn "$@" "${pin[@]}" "$node" src/server.js >/dev/null) &
+  # Its output goes nowhere: the caller reads this function's output for the pid.
+  (cd "$work/$dir" && exec env PORT="$port" NODE_ENV=production LOG_LEVEL=warn "$@" "${pin[@]}" "$node" src/server.js) >/dev/null 2>&1 &
   local pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.1; done
   echo "$pid"
