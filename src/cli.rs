@@ -507,6 +507,8 @@ pub enum Ingress {
     Ingress,
     /// Gateway API HTTPRoute attached to the platform's Gateway
     Gateway,
+    /// No public route: reached inside the cluster only, as a service behind an API gateway
+    None,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -86,6 +86,7 @@ pub fn ingress_str(i: Ingress) -> &'static str {
     match i {
         Ingress::Ingress => "ingress",
         Ingress::Gateway => "gateway",
+        Ingress::None => "none",
     }
 }
 

@@ -200,7 +200,8 @@ fn read_spec(doc: &DocumentMut) -> anyhow::Result<ProjectSpec> {
         Some(_) => match str_at(doc, "project", "ingress")? {
             "ingress" => Ingress::Ingress,
             "gateway" => Ingress::Gateway,
-            other => bail!("unknown ingress `{other}` (expected `ingress` or `gateway`)"),
+            "none" => Ingress::None,
+            other => bail!("unknown ingress `{other}` (expected `ingress`, `gateway` or `none`)"),
         },
     };
     // Projects made before presets existed are services.

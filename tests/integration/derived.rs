@@ -101,16 +101,35 @@ fn deployment_mounts_secrets_as_files_only_when_there_are_secrets() {
 }
 
 /// Only the API and its OpenAPI document are routed from outside the cluster, by the Ingress or
-/// the HTTPRoute of the kustomize base, in both routings; probes and metrics stay inside.
+/// the HTTPRoute of the kustomize base, in both routings; probes and metrics stay inside; with
+/// `--ingress none`, nothing is.
 #[test]
 fn public_routing_exposes_the_api_and_its_document_only() {
     use espresso::cli::Ingress;
-    for ingress in [Ingress::Ingress, Ingress::Gateway] {
+    for ingress in [Ingress::Ingress, Ingress::Gateway, Ingress::None] {
         let v = variants().into_iter().find(|v| v.name == "javascript").unwrap();
         let mut choices = v.choices.clone();
         choices.ingress = ingress;
         let plan = plan("orders", &choices);
         let routed: BTreeSet<(String, String)> = match ingress {
+            // Nothing is routed from outside: no Ingress, no HTTPRoute, neither in the kustomization.
+            Ingress::None => {
+                let base = &plan.get("k8s/base/kustomization.yaml").expect("a kustomization").contents;
+                assert!(!base.contains("ingress.yaml") && !base.contains("httproute.yaml"), "{base}");
+                assert!(plan.get("k8s/base/ingress.yaml").is_none() && plan.get("k8s/base/httproute.yaml").is_none());
+                let mut with_helm = choices.clone();
+                with_helm.deploy.push(espresso::model::options::Deploy::Helm);
+                let values = crate::support::plan("orders", &with_helm)
+                    .get("charts/orders/values.yaml")
+                    .expect("values")
+                    .contents
+                    .clone();
+                assert!(
+                    values.contains("ingress:\n  enabled: false") && values.contains("httpRoute:\n  enabled: false"),
+                    "{values}"
+                );
+                continue;
+            }
             Ingress::Ingress => {
                 let doc = yaml(&plan.get("k8s/base/ingress.yaml").expect("an Ingress").contents);
                 doc["spec"]["rules"][0]["http"]["paths"]

@@ -39,7 +39,7 @@ pub(crate) fn all_choices() -> Vec<Choices> {
             continue;
         }
         let routes: &[Ingress] = if with(Deploy::Kubernetes) || with(Deploy::Helm) {
-            &[Ingress::Ingress, Ingress::Gateway]
+            &[Ingress::Ingress, Ingress::Gateway, Ingress::None]
         } else {
             &[Ingress::Ingress]
         };

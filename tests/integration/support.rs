@@ -161,7 +161,7 @@ pub fn variants() -> Vec<Variant> {
             },
         },
         // The auth service in each language: JavaScript with the default targets on Node 24,
-        // TypeScript with Helm and GitLab on Node 26.
+        // TypeScript with Helm and GitLab on Node 26, without a public route (behind a gateway).
         Variant {
             name: "auth-service",
             args: &["--language", "javascript", "--preset", "auth-service"],
@@ -183,10 +183,13 @@ pub fn variants() -> Vec<Variant> {
                 "gitlab",
                 "--node",
                 "26",
+                "--ingress",
+                "none",
             ],
             choices: Choices {
                 language: "typescript",
                 preset: espresso::cli::Preset::AuthService,
+                ingress: Ingress::None,
                 ..choices(
                     Postgres,
                     Cache::None,

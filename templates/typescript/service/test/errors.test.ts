@@ -4,7 +4,7 @@ import express from 'express';
 import request from 'supertest';
 import { HttpError, conflict } from '../src/errors.ts';
 import { errorHandler } from '../src/middleware/error-handler.ts';
-import { buildApp } from './helpers.ts';
+import { buildApp, testAuth } from './helpers.ts';
 
 function appThatThrows(error: Error, exposeDetails = false) {
   const app = express();
@@ -33,13 +33,14 @@ describe('errors as application/problem+json', () => {
 
   it('answers malformed JSON with 400', async () => {
     const { app } = buildApp();
-    const res = await request(app).post('/api/v1/anything').set('Content-Type', 'application/json').send('{"broken":').expect(400);
+    // With the credentials the project's middleware need: they run before the body is read.
+    const res = await request(app).post('/api/v1/anything').set(testAuth().headers).set('Content-Type', 'application/json').send('{"broken":').expect(400);
     assert.equal(res.body.code, 'entity_parse_failed');
   });
 
   it('answers a body over BODY_LIMIT with 413', async () => {
     const { app } = buildApp({ env: { BODY_LIMIT: '1kb' } });
-    const res = await request(app).post('/api/v1/anything').send({ text: 'x'.repeat(2048) }).expect(413);
+    const res = await request(app).post('/api/v1/anything').set(testAuth().headers).send({ text: 'x'.repeat(2048) }).expect(413);
     assert.equal(res.body.code, 'entity_too_large');
   });
 
