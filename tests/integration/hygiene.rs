@@ -172,8 +172,9 @@ fn every_folder_under_templates_is_a_bundle_or_the_lockfiles() {
 #[test]
 fn every_supported_combination_plans_with_valid_fences() {
     let combos = all_choices();
-    // 160 target sets (32 without docker, 128 with it); 40 of them route neither way.
-    assert_eq!(combos.len(), 40 + 120 * 2);
+    // 160 target sets (32 without docker, 128 with it); 40 of them have no Kubernetes or Helm to
+    // route, the other 120 are planned with each routing: an Ingress, an HTTPRoute, none.
+    assert_eq!(combos.len(), 40 + 120 * 3);
     for (database, cache) in [(Database::None, Cache::None), (Database::Postgres, Cache::Redis)] {
         let ecs = |c: &&Choices| c.has_deploy(Deploy::Ecs) && c.database == database && c.cache == cache;
         assert!(combos.iter().filter(ecs).count() > 10, "ecs with {database:?} and {cache:?}");
