@@ -287,32 +287,51 @@ fn list_parameters(r: &ResourceContext) -> Value {
     Value::Array(out)
 }
 
-fn operation(r: &ResourceContext, api: Api, unique: bool, op: Op) -> Value {
-    let mut statuses: BTreeSet<u16> = op.errors.iter().copied().collect();
+/// The statuses any operation of the API may answer besides its own `errors`: what its body, its
+/// authentication and the project around it bring.
+pub(super) fn statuses(api: Api, errors: &[u16], body: bool, protected: bool) -> BTreeSet<u16> {
+    let mut statuses: BTreeSet<u16> = errors.iter().copied().collect();
     statuses.insert(400); // any request can be malformed (a body that is not JSON, a bad query)
-    if op.body.is_some() {
+    if body {
         statuses.extend([413, 415]);
-        if unique {
-            statuses.insert(409);
-        }
     }
-    if api.api_key || op.protected {
+    if api.api_key || protected {
         statuses.insert(401);
-    }
-    if op.protected && op.write {
-        statuses.insert(403);
     }
     if api.rate_limit {
         statuses.insert(429);
     }
     // A protected operation fetches the issuer's keys when JWT_JWKS_URL is set: 503 while they cannot be.
-    if api.unavailable || op.protected {
+    if api.unavailable || protected {
         statuses.insert(503);
     }
+    statuses
+}
+
+/// The responses object: the success, then each status's shared response.
+pub(super) fn responses(success: (&str, Value), statuses: BTreeSet<u16>) -> Value {
     let mut responses = Map::new();
-    responses.insert(op.success.0.into(), op.success.1);
+    responses.insert(success.0.into(), success.1);
     for status in statuses {
         responses.insert(status.to_string(), response_ref(status));
+    }
+    Value::Object(responses)
+}
+
+/// The `security` of an operation behind a Bearer token: one requirement of both schemes when the
+/// API key applies too.
+pub(super) fn bearer_security(api: Api) -> Value {
+    let requirement = if api.api_key { json!({ "apiKey": [], "bearerAuth": [] }) } else { json!({ "bearerAuth": [] }) };
+    json!([requirement])
+}
+
+fn operation(r: &ResourceContext, api: Api, unique: bool, op: Op) -> Value {
+    let mut statuses = statuses(api, op.errors, op.body.is_some(), op.protected);
+    if op.body.is_some() && unique {
+        statuses.insert(409);
+    }
+    if op.protected && op.write {
+        statuses.insert(403);
     }
     let mut description = op.description;
     if op.protected {
@@ -347,12 +366,9 @@ fn operation(r: &ResourceContext, api: Api, unique: bool, op: Op) -> Value {
     if let Some(schema) = op.body {
         value["requestBody"] = body(schema);
     }
-    value["responses"] = Value::Object(responses);
+    value["responses"] = responses(op.success, statuses);
     if op.protected {
-        // Both schemes in one requirement when both apply: the key and the token.
-        let requirement =
-            if api.api_key { json!({ "apiKey": [], "bearerAuth": [] }) } else { json!({ "bearerAuth": [] }) };
-        value["security"] = json!([requirement]);
+        value["security"] = bearer_security(api);
     }
     value
 }

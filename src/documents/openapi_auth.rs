@@ -2,9 +2,8 @@
 //! the statuses each operation answers with, bounds equal to the ones the service enforces
 //! (`src/controllers/auth.controller.*`).
 
-use super::openapi::{Api, body, ok, pretty, response_ref};
+use super::openapi::{Api, bearer_security, body, ok, pretty, responses, statuses};
 use serde_json::{Map, Value, json};
-use std::collections::BTreeSet;
 
 /// Where the fragment lives in a project.
 pub const FILE: &str = "openapi/auth.json";
@@ -99,24 +98,8 @@ pub fn fragment(api: Api) -> anyhow::Result<String> {
 pub fn fragment_value(api: Api) -> Value {
     let mut paths = Map::new();
     for op in operations() {
-        let mut statuses: BTreeSet<u16> = op.errors.iter().copied().collect();
-        statuses.insert(400);
-        if op.body.is_some() {
-            statuses.extend([413, 415]);
-        }
-        if api.api_key || op.bearer {
-            statuses.insert(401);
-        }
-        if api.rate_limit {
-            statuses.insert(429);
-        }
-        // The accounts are in PostgreSQL: a statement timeout is a 503.
-        statuses.insert(503);
-        let mut responses = Map::new();
-        responses.insert(op.success.0.into(), op.success.1);
-        for status in statuses {
-            responses.insert(status.to_string(), response_ref(status));
-        }
+        // The accounts are in PostgreSQL (the preset needs it), so `api.unavailable` brings 503.
+        let statuses = statuses(api, op.errors, op.body.is_some(), op.bearer);
         let mut description = op.description.to_owned();
         if api.api_key {
             description.push_str(" Needs an API key in `X-API-Key`.");
@@ -130,11 +113,9 @@ pub fn fragment_value(api: Api) -> Value {
         if let Some(schema) = op.body {
             value["requestBody"] = body(schema);
         }
-        value["responses"] = Value::Object(responses);
+        value["responses"] = responses(op.success, statuses);
         if op.bearer {
-            let requirement =
-                if api.api_key { json!({ "apiKey": [], "bearerAuth": [] }) } else { json!({ "bearerAuth": [] }) };
-            value["security"] = json!([requirement]);
+            value["security"] = bearer_security(api);
         }
         paths.insert(op.path.into(), json!({ op.method: value }));
     }
