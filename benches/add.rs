@@ -53,7 +53,7 @@ fn project(dir: &Path, resources: usize) {
             ["title", "quantity:integer", "sku:string:unique"].iter().map(|f| Field::parse(f).unwrap()).collect();
         let name = ResourceName::parse(&format!("thing{i}")).unwrap();
         spec.record_migration(Step::CreateTable, &name, fields.clone(), []);
-        spec.resources.push(ResourceSpec { name, fields, protected: false, api: "v1".into() });
+        spec.resources.push(ResourceSpec { name, fields, protected: false, api: "v1".into(), events: false });
     }
     write_new(&plan_project(&spec).unwrap(), dir, TargetState::Missing).unwrap();
 }

@@ -191,6 +191,12 @@ pub enum AddCommand {
     ApiVersion(ApiVersionArgs),
     /// A service behind an API gateway (`--preset api-gateway`): a path prefix passed to it unchanged
     Upstream(AddUpstreamArgs),
+    /// A message broker (one per project): publish events and consume them, at least once, idempotently
+    Messaging(MessagingArgs),
+    /// A handler for one event type, registered in the consumer runner, with its test
+    Consumer(ConsumerArgs),
+    /// Events for an existing resource: its writes publish `<resource>.created|updated|deleted`
+    Events(EventsArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -208,6 +214,63 @@ pub enum RemoveCommand {
     ApiVersion(ApiVersionArgs),
     /// A service behind the API gateway, added with `espresso add upstream`
     Upstream(RemoveUpstreamArgs),
+    /// The message broker, once no consumer or resource's events need it
+    Messaging(RemoveMessagingArgs),
+    /// A handler added with `espresso add consumer`
+    Consumer(ConsumerArgs),
+    /// A resource's events, added with `--events` or `espresso add events`
+    Events(EventsArgs),
+}
+
+/// The message brokers `espresso add messaging` can use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Broker {
+    /// Redis Streams with consumer groups, on the project's Redis (`--cache redis`)
+    Redis,
+    /// RabbitMQ, over AMQP 0-9-1 (amqplib): a topic exchange and a quorum queue per service
+    Rabbitmq,
+}
+
+impl Broker {
+    pub const ALL: [Broker; 2] = [Self::Redis, Self::Rabbitmq];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Redis => "redis",
+            Self::Rabbitmq => "rabbitmq",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct MessagingArgs {
+    /// The broker: `redis` (Streams, needs the project's Redis) or `rabbitmq`
+    #[arg(value_enum)]
+    pub broker: Broker,
+    #[command(flatten)]
+    pub flags: ChangeFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveMessagingArgs {
+    #[command(flatten)]
+    pub flags: ChangeFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsumerArgs {
+    /// The event type it handles, as producers name it: `order.created`
+    pub event_type: String,
+    #[command(flatten)]
+    pub flags: ChangeFlags,
+}
+
+#[derive(Debug, Args)]
+pub struct EventsArgs {
+    /// The resource whose writes publish events
+    pub resource: String,
+    #[command(flatten)]
+    pub flags: ChangeFlags,
 }
 
 #[derive(Debug, Args)]
@@ -322,6 +385,9 @@ pub struct AddResourceArgs {
     /// The API version to serve it in (`espresso add api-version`); the newest unless given
     #[arg(long, value_name = "VERSION")]
     pub api: Option<String>,
+    /// Publish `<resource>.created|updated|deleted` on every write (needs `espresso add messaging`)
+    #[arg(long)]
+    pub events: bool,
     #[command(flatten)]
     pub flags: ChangeFlags,
 }

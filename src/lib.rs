@@ -17,7 +17,7 @@ pub mod templates;
 
 use clap::Parser;
 use cli::{AddCommand, Cli, ColorChoice, Command, ConfigCommand, DeprecateCommand, ListCommand, RemoveCommand};
-use commands::{api, config, deployment, field, middleware, new, recover, resource, upstream};
+use commands::{api, config, deployment, field, messaging, middleware, new, recover, resource, upstream};
 use error::UsageError;
 use report::Reporter;
 use std::ffi::OsString;
@@ -110,6 +110,12 @@ fn execute(cli: Cli, reporter: &Reporter) -> anyhow::Result<()> {
         Command::Add(AddCommand::ApiVersion(args)) => api::add(args, &cwd, reporter),
         Command::Add(AddCommand::Upstream(args)) => upstream::add(args, &cwd, reporter),
         Command::Remove(RemoveCommand::Upstream(args)) => upstream::remove(args, &cwd, reporter),
+        Command::Add(AddCommand::Messaging(args)) => messaging::add(args, &cwd, reporter),
+        Command::Remove(RemoveCommand::Messaging(args)) => messaging::remove(args, &cwd, reporter),
+        Command::Add(AddCommand::Consumer(args)) => messaging::consumer(args, true, &cwd, reporter),
+        Command::Remove(RemoveCommand::Consumer(args)) => messaging::consumer(args, false, &cwd, reporter),
+        Command::Add(AddCommand::Events(args)) => messaging::events(args, true, &cwd, reporter),
+        Command::Remove(RemoveCommand::Events(args)) => messaging::events(args, false, &cwd, reporter),
         Command::Remove(RemoveCommand::ApiVersion(args)) => api::remove(args, &cwd, reporter),
         Command::Deprecate(DeprecateCommand::ApiVersion(args)) => api::deprecate(args, &cwd, reporter),
         Command::Config(ConfigCommand::Add(args)) => config::add(args, &cwd, reporter),

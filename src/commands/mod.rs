@@ -5,6 +5,7 @@ pub mod api;
 pub mod config;
 pub mod deployment;
 pub mod field;
+pub mod messaging;
 pub mod middleware;
 pub mod new;
 pub mod recover;
@@ -72,6 +73,12 @@ fn record_migration(
     if spec.choices.database != Database::Postgres {
         return Ok(None);
     }
+    let on_disk = migrations_on_disk(root)?;
+    Ok(spec.record_migration(step, resource, fields, on_disk.iter().map(String::as_str)).map(|m| m.path()))
+}
+
+/// The file names in the project's `migrations/` folder (none when it does not exist).
+fn migrations_on_disk(root: &Path) -> anyhow::Result<Vec<String>> {
     let dir = root.join(crate::model::migration::DIR);
     let mut on_disk = Vec::new();
     match std::fs::read_dir(&dir) {
@@ -84,7 +91,7 @@ fn record_migration(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(anyhow::Error::new(e).context(format!("cannot read `{}`", dir.display()))),
     }
-    Ok(spec.record_migration(step, resource, fields, on_disk.iter().map(String::as_str)).map(|m| m.path()))
+    Ok(on_disk)
 }
 
 /// The access a changing command needs: `--dry-run` only reads.

@@ -65,11 +65,14 @@ pub fn add(args: AddResourceArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Re
             format!("add it first: `espresso add middleware {AUTH}`"),
         );
     }
+    if args.events {
+        super::messaging::require(&project.spec, "`--events`")?;
+    }
     let api = super::api::chosen(&project.spec, args.api.as_deref())?;
     check_references(&name, &api, &fields, &project.spec.resources)?;
     let mut spec = project.spec.clone();
     record_migration(&mut spec, &project.root, Step::CreateTable, &name, fields.clone())?;
-    spec.resources.push(ResourceSpec { name, fields, protected: args.protect, api });
+    spec.resources.push(ResourceSpec { name, fields, protected: args.protect, api, events: args.events });
     let changes = change::plan_changes(&mut project, &spec, args.flags.force)?;
     finish(&changes, &args.flags, reporter)
 }

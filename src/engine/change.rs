@@ -397,6 +397,18 @@ fn record_change(
             }
         }
     }
+    match project_file::messaging(spec) {
+        Some(table) => {
+            let first = !doc.contains_key("messaging");
+            doc.insert("messaging", Item::Table(table));
+            if first && let Some(files) = doc.remove("files") {
+                doc.insert("files", files);
+            }
+        }
+        None => {
+            doc.remove("messaging");
+        }
+    }
     // History only grows: the recorded entries stay as they are in the file (comments and all),
     // and only the new ones are appended; anything else (a project made before the record) is
     // written whole.
@@ -437,7 +449,7 @@ fn record_change(
     } else {
         table.insert("middleware", toml_edit::value(string_array(&spec.middleware)));
     }
-    let bundles = crate::templates::bundle::bundle_ids_with(&spec.choices, &spec.middleware);
+    let bundles = crate::templates::bundle::spec_bundle_ids(spec);
     table.insert("bundles", toml_edit::value(string_array(&bundles)));
     let files = doc.get_mut("files").and_then(Item::as_table_mut).context("espresso.toml has no [files] table")?;
     let mut entries = project_file::parse_manifest(

@@ -11,7 +11,7 @@ use crate::model::options::{Choices, Ci, Deploy, cache_str, database_str, ingres
 use crate::model::project::ProjectSpec;
 use crate::model::project_file;
 use crate::model::resource::ResourceContext;
-use crate::templates::bundle::{Bundle, bundle_ids_with};
+use crate::templates::bundle::{Bundle, spec_bundle_ids};
 use crate::templates::renderer::Renderer;
 use anyhow::{Context, bail};
 use minijinja::Value;
@@ -69,7 +69,7 @@ struct TemplateContext<'a> {
     language: &'static str,
     /// The extension of the service's modules: `js`, or `ts` (Node runs them directly).
     ext: &'static str,
-    /// The kind of service (`service`, `auth-service`).
+    /// The kind of service (`service`, `auth-service`, `api-gateway`).
     preset: &'static str,
     node: &'static str,
     database: &'static str,
@@ -86,6 +86,8 @@ struct TemplateContext<'a> {
     api_versions: Vec<crate::model::api::ApiVersionContext>,
     /// An API gateway's upstreams, in the order they were added.
     upstreams: Vec<crate::model::upstream::UpstreamContext>,
+    /// The broker and the consumed event types (`espresso add messaging`), or none.
+    messaging: Option<crate::model::messaging::MessagingContext>,
 }
 
 #[derive(Debug, Serialize)]
@@ -126,7 +128,7 @@ pub fn plan_project(spec: &ProjectSpec) -> anyhow::Result<Plan> {
 pub fn plan_with(spec: &ProjectSpec, scope: Scope, renderer: &mut Renderer) -> anyhow::Result<Plan> {
     let (name, choices) = (&spec.name, &spec.choices);
     let bundles: Vec<Bundle> =
-        bundle_ids_with(choices, &spec.middleware).iter().map(|id| Bundle::load(id)).collect::<anyhow::Result<_>>()?;
+        spec_bundle_ids(spec).iter().map(|id| Bundle::load(id)).collect::<anyhow::Result<_>>()?;
     // Resources outside the scope only register into fences, which needs their names alone.
     let in_scope = |name: &str| scope.resources.is_none_or(|only| only.contains(&name));
     let resources: Vec<ResourceContext> = spec
@@ -139,6 +141,7 @@ pub fn plan_with(spec: &ProjectSpec, scope: Scope, renderer: &mut Renderer) -> a
                 ResourceContext::names_only(&r.name, r.protected)
             }
             .served_in(spec.api_version(&r.api))
+            .publishing(r.events)
         })
         .collect();
 
@@ -166,6 +169,7 @@ pub fn plan_with(spec: &ProjectSpec, scope: Scope, renderer: &mut Renderer) -> a
         middleware: &spec.middleware,
         api_versions: crate::model::api::contexts(&spec.api_versions),
         upstreams: spec.upstreams.iter().enumerate().map(|(i, u)| u.context(i)).collect(),
+        messaging: spec.messaging.as_ref().map(crate::model::messaging::MessagingSpec::context),
     });
 
     // Each bundle once with the project context; the resource bundle once per resource, with
@@ -179,6 +183,18 @@ pub fn plan_with(spec: &ProjectSpec, scope: Scope, renderer: &mut Renderer) -> a
         for r in &resources {
             instances.push((rb, minijinja::context! { resource => Value::from_serialize(r), ..ctx.clone() }));
             with_files.push(in_scope(&r.names.name));
+        }
+    }
+    // The consumer bundle once per consumed event type, with `consumer` added to the context.
+    let consumer_bundle = match &spec.messaging {
+        Some(m) if !m.consumers.is_empty() => Some(Bundle::load(&format!("{}/consumer", choices.language))?),
+        _ => None,
+    };
+    if let (Some(cb), Some(m)) = (&consumer_bundle, &spec.messaging) {
+        for t in &m.consumers {
+            let consumer = crate::model::messaging::consumer_context(t);
+            instances.push((cb, minijinja::context! { consumer => Value::from_serialize(&consumer), ..ctx.clone() }));
+            with_files.push(true);
         }
     }
     // The migration bundle once per migration, from what the migration recorded, never from the
@@ -260,10 +276,8 @@ pub fn plan_with(spec: &ProjectSpec, scope: Scope, renderer: &mut Renderer) -> a
 
 /// The `config.schema.json` the bundles of `spec` declare, without any variable the user added.
 pub fn schema_for(spec: &ProjectSpec, renderer: &Renderer) -> anyhow::Result<String> {
-    let bundles: Vec<Bundle> = bundle_ids_with(&spec.choices, &spec.middleware)
-        .iter()
-        .map(|id| Bundle::load(id))
-        .collect::<anyhow::Result<_>>()?;
+    let bundles: Vec<Bundle> =
+        spec_bundle_ids(spec).iter().map(|id| Bundle::load(id)).collect::<anyhow::Result<_>>()?;
     declared_schema(spec, &bundles, renderer)
 }
 

@@ -2,6 +2,7 @@
 //! `espresso.toml` records it.
 
 pub mod api;
+pub mod messaging;
 pub mod migration;
 pub mod name;
 pub mod options;

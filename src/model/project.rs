@@ -3,6 +3,7 @@
 use crate::cli::{Cache, Database, Ingress, NodeVersion, Preset};
 use crate::error::UsageError;
 use crate::model::api::{self, ApiVersion};
+use crate::model::messaging::{self as messaging_model, MessagingSpec};
 use crate::model::migration::{self, Migration, Step};
 use crate::model::name::ProjectName;
 use crate::model::options::{Choices, Ci, Deploy};
@@ -22,6 +23,8 @@ pub struct ResourceSpec {
     pub protected: bool,
     /// The API version it is served in (`/api/v1/...`).
     pub api: String,
+    /// Its writes publish `<resource>.created|updated|deleted` (`--events`, `espresso add events`).
+    pub events: bool,
 }
 
 /// Everything that determines a project's generated files.
@@ -38,6 +41,8 @@ pub struct ProjectSpec {
     pub api_versions: Vec<ApiVersion>,
     /// The services behind an API gateway, in the order they were added.
     pub upstreams: Vec<UpstreamSpec>,
+    /// The broker and consumers (`espresso add messaging`, `add consumer`), if any.
+    pub messaging: Option<MessagingSpec>,
 }
 
 impl ProjectSpec {
@@ -50,6 +55,7 @@ impl ProjectSpec {
             migrations: Vec::new(),
             api_versions: vec![ApiVersion::new(api::FIRST)],
             upstreams: Vec::new(),
+            messaging: None,
         }
     }
 
@@ -233,7 +239,8 @@ fn read_spec(doc: &DocumentMut) -> anyhow::Result<ProjectSpec> {
             }
             let protected = t.get("protected").and_then(Item::as_bool).unwrap_or(false);
             let api = t.get("api").and_then(Item::as_str).unwrap_or(api::FIRST).to_owned();
-            resources.push(ResourceSpec { name, fields, protected, api });
+            let events = t.get("events").and_then(Item::as_bool).unwrap_or(false);
+            resources.push(ResourceSpec { name, fields, protected, api, events });
         }
     }
     let migrations = match doc.get("migrations") {
@@ -282,7 +289,48 @@ fn read_spec(doc: &DocumentMut) -> anyhow::Result<ProjectSpec> {
     if !upstreams.is_empty() && choices.preset != Preset::ApiGateway {
         bail!("[[upstreams]] are listed, but the project is not an API gateway (`preset = \"api-gateway\"`)");
     }
-    Ok(ProjectSpec { name, choices, resources, middleware, migrations, api_versions, upstreams })
+    let messaging = match doc.get("messaging") {
+        None => None,
+        Some(item) => Some(read_messaging(item.as_table().context("`messaging` must be a table ([messaging])")?)?),
+    };
+    if messaging.is_none()
+        && let Some(r) = resources.iter().find(|r| r.events)
+    {
+        bail!("resource `{}` publishes events, but there is no [messaging] table naming a broker", r.name.name);
+    }
+    Ok(ProjectSpec { name, choices, resources, middleware, migrations, api_versions, upstreams, messaging })
+}
+
+/// The `[messaging]` table.
+fn read_messaging(t: &toml_edit::Table) -> anyhow::Result<MessagingSpec> {
+    let raw = t.get("broker").and_then(Item::as_str).context("`messaging.broker` is missing or not a string")?;
+    let broker = crate::cli::Broker::ALL.into_iter().find(|b| b.as_str() == raw).with_context(|| {
+        format!("unknown broker `{raw}` (expected {})", crate::cli::Broker::ALL.map(|b| b.as_str()).join(" or "))
+    })?;
+    let migration = match t.get("migration") {
+        None => None,
+        Some(item) => {
+            let file = item.as_str().context("`messaging.migration` is not a string")?;
+            anyhow::ensure!(
+                migration::number_of(file).is_some() && file.ends_with(".sql") && !file.contains(['/', '\\']),
+                "messaging migration `{file}` is not a numbered `.sql` file name"
+            );
+            Some(file.to_owned())
+        }
+    };
+    let consumers = match t.get("consumers") {
+        None => Vec::new(),
+        Some(item) => item
+            .as_array()
+            .context("`messaging.consumers` is not an array")?
+            .iter()
+            .map(|v| {
+                let raw = v.as_str().context("`messaging.consumers` holds a value that is not a string")?;
+                messaging_model::parse_event_type(raw).map_err(|e| anyhow::anyhow!("{}", e.message))
+            })
+            .collect::<anyhow::Result<_>>()?,
+    };
+    Ok(MessagingSpec { broker, migration, consumers })
 }
 
 /// One `[[upstreams]]` entry.

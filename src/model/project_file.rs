@@ -97,6 +97,9 @@ pub fn render(spec: &ProjectSpec, bundles: &[Bundle], files: &[PlannedFile]) -> 
     if let Some(list) = upstreams(spec) {
         doc.insert("upstreams", Item::ArrayOfTables(list));
     }
+    if let Some(table) = messaging(spec) {
+        doc.insert("messaging", Item::Table(table));
+    }
 
     let mut record = Table::new();
     record.decor_mut().set_prefix(
@@ -120,7 +123,24 @@ pub fn resource_table(r: &crate::model::project::ResourceSpec) -> Table {
     if r.api != crate::model::api::FIRST {
         t.insert("api", value(r.api.as_str()));
     }
+    if r.events {
+        t.insert("events", value(true));
+    }
     t
+}
+
+/// The `[messaging]` table, `None` without a broker.
+pub fn messaging(spec: &ProjectSpec) -> Option<Table> {
+    let m = spec.messaging.as_ref()?;
+    let mut t = Table::new();
+    t.insert("broker", value(m.broker.as_str()));
+    if let Some(file) = &m.migration {
+        t.insert("migration", value(file.as_str()));
+    }
+    if !m.consumers.is_empty() {
+        t.insert("consumers", value(array(m.consumers.iter().map(String::as_str))));
+    }
+    Some(t)
 }
 
 /// The `[[upstreams]]` entries of an API gateway, `None` while it has none.

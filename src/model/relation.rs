@@ -224,6 +224,7 @@ mod tests {
             fields: fields.iter().map(|f| Field::parse(f).unwrap()).collect(),
             protected: false,
             api: "v1".into(),
+            events: false,
         }
     }
 

@@ -1102,6 +1102,8 @@ pub struct ResourceContext {
     /// reference fields point at them ([`ResourceContext::related`]).
     pub fixtures: Vec<crate::model::relation::FixtureContext>,
     pub links: Vec<crate::model::relation::LinkContext>,
+    /// Its writes publish `<name>.created|updated|deleted` ([`ResourceContext::publishing`]).
+    pub events: bool,
 }
 
 /// The JSON Schema of a `createdAt` or `updatedAt` value, as a filter takes it.
@@ -1139,6 +1141,12 @@ impl ResourceContext {
         self
     }
 
+    /// Whether its writes publish events.
+    pub fn publishing(mut self, events: bool) -> Self {
+        self.events = events;
+        self
+    }
+
     /// Names only: enough for registrations, for a resource whose own files are not rendered.
     pub fn names_only(names: &ResourceName, protected: bool) -> Self {
         Self {
@@ -1156,6 +1164,7 @@ impl ResourceContext {
             referenced_by: Vec::new(),
             fixtures: Vec::new(),
             links: Vec::new(),
+            events: false,
         }
     }
 
@@ -1215,6 +1224,7 @@ impl ResourceContext {
             referenced_by: Vec::new(),
             fixtures: Vec::new(),
             links: Vec::new(),
+            events: false,
         }
     }
 }

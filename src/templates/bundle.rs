@@ -171,11 +171,16 @@ impl Bundle {
 /// The bundles a project with these choices is made of, in order (later bundles register into
 /// fences of earlier ones; the order is also the order of registrations inside a fence).
 pub fn bundle_ids(choices: &Choices) -> Vec<String> {
-    bundle_ids_with(choices, &[])
+    bundle_ids_with(choices, &[], None)
+}
+
+/// The bundles of a project with this spec: its choices, middleware and broker.
+pub fn spec_bundle_ids(spec: &crate::model::project::ProjectSpec) -> Vec<String> {
+    bundle_ids_with(&spec.choices, &spec.middleware, spec.messaging.as_ref().map(|m| m.broker))
 }
 
 /// [`bundle_ids`] plus the given middleware kinds (in the order given: chain order).
-pub fn bundle_ids_with(choices: &Choices, middleware: &[String]) -> Vec<String> {
+pub fn bundle_ids_with(choices: &Choices, middleware: &[String], messaging: Option<crate::cli::Broker>) -> Vec<String> {
     let lang = choices.language;
     let mut ids = vec!["common/project".to_owned(), format!("{lang}/service")];
     // A backing service's variables and language-neutral files, then the language's client.
@@ -192,6 +197,19 @@ pub fn bundle_ids_with(choices: &Choices, middleware: &[String]) -> Vec<String> 
             ids.extend(["common/auth-service".to_owned(), format!("{lang}/auth-service")])
         }
         crate::cli::Preset::ApiGateway => ids.extend(["common/api-gateway".to_owned(), format!("{lang}/api-gateway")]),
+    }
+    // The broker's variables and client, after the backing services it may share (Redis).
+    if let Some(broker) = messaging {
+        let b = broker.as_str();
+        ids.extend([
+            "common/messaging".to_owned(),
+            format!("{lang}/messaging"),
+            format!("common/messaging-{b}"),
+            format!("{lang}/messaging-{b}"),
+        ]);
+        if choices.database == Database::Postgres {
+            ids.push("common/messaging-outbox".to_owned());
+        }
     }
     for d in Deploy::ALL.iter().filter(|d| choices.has_deploy(**d)) {
         ids.push(format!("deploy/{}", d.as_str()));

@@ -326,6 +326,7 @@ fn a_real_failure_half_way_restores_every_file_and_directory() {
         fields,
         protected: false,
         api: "v1".into(),
+        events: false,
     });
     let changes = plan_changes(&mut project, &spec, false).unwrap();
     let new_files: Vec<_> = changes.changes.iter().filter(|c| c.before.is_none()).collect();

@@ -22,8 +22,19 @@ const SEED: &str = "20261201";
 /// The service, started with `node <package.json main>` (`src/server.js` or `src/server.ts`); stopped with SIGTERM on drop.
 pub struct Service(Child);
 
+impl Service {
+    /// SIGKILL, as a crash or the OOM killer ends a process: nothing is finished or flushed.
+    pub fn crash(mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 impl Drop for Service {
     fn drop(&mut self) {
+        if let Ok(Some(_)) = self.0.try_wait() {
+            return;
+        }
         let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
@@ -149,10 +160,23 @@ pub fn spawn_service(
             .map_err(|e| format!("package.json: {e}"))?;
     let entry = manifest["main"].as_str().ok_or("package.json names no main module")?.to_owned();
     let port = crate::support::free_port();
+    spawn_entry(project, &entry, port, node_bin, env, log).map(|service| (service, port))
+}
+
+/// Starts `node <entry>` in `project` on `port` (its own process, killed when the value drops),
+/// and waits until it answers /live.
+pub fn spawn_entry(
+    project: &Path,
+    entry: &str,
+    port: u16,
+    node_bin: &Path,
+    env: &[(String, String)],
+    log: &Path,
+) -> Result<Service, String> {
     let file = std::fs::File::create(log).map_err(|e| e.to_string())?;
     let mut start = Command::new(node_bin.join("node"));
     start
-        .arg(&entry)
+        .arg(entry)
         .current_dir(project)
         .env("PORT", port.to_string())
         .env("HOST", "127.0.0.1")
@@ -168,7 +192,7 @@ pub fn spawn_service(
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    Ok((service, port))
+    Ok(service)
 }
 
 fn lint_spectral(tools: &Tools, file: &Path, scratch: &Path) -> Result<String, String> {

@@ -331,6 +331,9 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
     let Some(redis) = Redis::start() else {
         return missing("redis-server (Debian package `redis-server`) is not installed");
     };
+    let Some(rabbitmq) = crate::servers::RabbitMq::start() else {
+        return missing("rabbitmq-server (Debian package `rabbitmq-server`) is not installed");
+    };
     let podman = crate::image::Podman::new();
     if podman.is_none() {
         missing("podman (Debian packages `podman` and `runc`) is not installed, so no image was built");
@@ -397,6 +400,21 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
             let protect: &[&str] =
                 if *kind == "auth-jwt" && with_resources { &["--protect", "order-item"] } else { &[] };
             espresso_in(&sb.path().join(&project), &[&["add", "middleware", kind][..], protect].concat());
+        }
+        // Messaging, pairwise: Redis Streams in JavaScript and RabbitMQ in TypeScript, each with
+        // PostgreSQL (so the transactional outbox), every deployment target in one of them, a
+        // resource publishing its events and a consumer of them; the projects' own integration
+        // tests run against the real broker.
+        let broker = match v.name {
+            "postgres-redis-both-ci" => Some("redis"),
+            "typescript-postgres-redis-node26" => Some("rabbitmq"),
+            _ => None,
+        };
+        if let Some(broker) = broker {
+            let dir = sb.path().join(&project);
+            espresso_in(&dir, &["add", "messaging", broker]);
+            espresso_in(&dir, &["add", "events", "order-item"]);
+            espresso_in(&dir, &["add", "consumer", "order-item.created"]);
         }
         // A gateway's upstreams: their URL variables reach every derived file, and in the run
         // below nothing listens at them, so the gateway must stay ready and answer 502.
@@ -472,6 +490,9 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
             let urls = ["USERS_URL", "ORDERS_URL", "ACCOUNTS_URL"].map(|v| format!("{v}=http://127.0.0.1:9"));
             start_env = format!("{start_env} {}", urls.join(" ")).trim().to_owned();
         }
+        if broker == Some("rabbitmq") {
+            start_env = format!("{start_env} RABBITMQ_URL={}", rabbitmq.url()).trim().to_owned();
+        }
         if auth_service {
             let keys = signing_keys(&node_bin(if v.args.contains(&"26") { "26" } else { "24" }));
             start_env = format!("{start_env} AUTH_SIGNING_KEYS={keys} AUTH_PASSWORD_HASH_COST=14").trim().to_owned();
@@ -483,6 +504,7 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
             .args(["--node", "24,26", "--fail-on-skip", "-v", "--only", &only])
             .env("DATABASE_URL", &database_url)
             .env("REDIS_URL", redis.url())
+            .env("RABBITMQ_URL", rabbitmq.url())
             // Family names as the Prometheus parser reports them: a counter `x_total` is family `x`.
             .env("VALIDATE_METRICS_REQUIRE", "http_request_duration_seconds http_requests")
             .env(
@@ -530,13 +552,14 @@ fn generated_projects_pass_every_validator_on_node_24_and_26() {
                 }
             }
         }
-        let env: Vec<(String, String)> =
-            [("DATABASE_URL".to_owned(), database_url.clone()), ("REDIS_URL".into(), redis.url())]
-                .into_iter()
-                .chain(
-                    start_env.split_whitespace().filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.into(), v.into())),
-                )
-                .collect();
+        let env: Vec<(String, String)> = [
+            ("DATABASE_URL".to_owned(), database_url.clone()),
+            ("REDIS_URL".into(), redis.url()),
+            ("RABBITMQ_URL".into(), rabbitmq.url()),
+        ]
+        .into_iter()
+        .chain(start_env.split_whitespace().filter_map(|kv| kv.split_once('=')).map(|(k, v)| (k.into(), v.into())))
+        .collect();
         let node = if v.args.contains(&"26") { "26" } else { "24" };
         // The served API is fuzzed wherever it differs: by language, store, authentication and
         // the middleware that answer requests. docker-gitlab-node26's is bare's (JavaScript,

@@ -2,10 +2,11 @@
 //! combination, every variable a template reads is documented, lockfiles match.
 
 use crate::support::{plan, repo_root};
-use espresso::cli::{Cache, Database, Ingress, NodeVersion, Preset};
+use espresso::cli::{Broker, Cache, Database, Ingress, NodeVersion, Preset};
 use espresso::engine::fence;
 use espresso::engine::package_json;
 use espresso::engine::plan::{all_npm_dependencies, plan_project};
+use espresso::model::messaging::MessagingSpec;
 use espresso::model::migration::Step;
 use espresso::model::name::ProjectName;
 use espresso::model::options::{Choices, Ci, Deploy};
@@ -195,12 +196,27 @@ fn every_supported_combination_plans_with_valid_fences() {
         .collect(),
         protected: false,
         api: "v1".into(),
+        events: false,
     }];
     let mut parsed = 0;
-    for choices in combos {
+    let mut with_messaging = [0; 2];
+    for (i, choices) in combos.iter().enumerate() {
         let mut spec = ProjectSpec::new(ProjectName::parse("orders").unwrap(), choices.clone());
         let bare = plan_project(&spec).unwrap_or_else(|e| panic!("{choices:?}: {e:#}"));
         spec.resources = resources.clone();
+        // Every other set that can have a broker gets one, Redis Streams and RabbitMQ in turn,
+        // with the resource publishing its events and a consumer.
+        let (postgres, redis) = (choices.database == Database::Postgres, choices.cache == Cache::Redis);
+        if i % 2 == 0 && (postgres || redis) {
+            let broker = if redis && i % 4 == 0 { Broker::Redis } else { Broker::Rabbitmq };
+            with_messaging[usize::from(broker == Broker::Rabbitmq)] += 1;
+            spec.messaging = Some(MessagingSpec {
+                broker,
+                migration: postgres.then(|| "0001_create_messaging_tables.sql".to_owned()),
+                consumers: vec!["order-item.created".into(), "payment.refund-issued".into()],
+            });
+            spec.resources[0].events = true;
+        }
         for r in &resources {
             spec.record_migration(Step::CreateTable, &r.name, r.fields.clone(), []);
         }
@@ -217,10 +233,11 @@ fn every_supported_combination_plans_with_valid_fences() {
             assert!(!f.contents.contains("\n\n\n"), "{} has doubled blank lines ({choices:?})", f.path);
         }
         let record = &plan.get("espresso.toml").unwrap().contents;
-        for id in bundle_ids(&choices) {
+        for id in bundle_ids(choices) {
             assert!(record.contains(&format!("\"{id}\"")), "espresso.toml does not record bundle {id}");
         }
     }
+    assert!(with_messaging.iter().all(|n| *n > 40), "too few sets with a broker: {with_messaging:?}");
     // About 40 documents a plan: JSON, YAML and TOML alike are parsed, not only fence-checked.
     assert!(parsed > 280 * 20, "only {parsed} documents parsed");
 }

@@ -24,8 +24,11 @@ const factories = {
  *
  * @param {Readonly<Record<string, any>>} config
  * @param {import('pino').Logger} logger
+ * @param {ReturnType<typeof import('./metrics.js').createMetrics>} metrics where a client counts its work
  * @returns {Record<string, Dependency>}
  */
-export function createDependencies(config, logger) {
-  return Object.fromEntries(Object.entries(factories).map(([name, create]) => [name, create(config, logger.child({ dependency: name }))]));
+export function createDependencies(config, logger, metrics) {
+  return Object.fromEntries(
+    Object.entries(factories).map(([name, create]) => [name, create(config, logger.child({ dependency: name }), metrics)]),
+  );
 }

@@ -18,25 +18,30 @@ export function createLifecycle() {
 /**
  * Stops serving gracefully: readiness fails at once, then after `delayMs` the server stops
  * accepting connections, in-flight requests finish, each connection closes once it is idle
- * (src/connections.js), and every dependency closes. Connections still open at `timeoutMs` are cut.
+ * (src/connections.js), and meanwhile every worker finishes what it holds and stops; then every
+ * dependency closes. Connections still open at `timeoutMs` are cut.
  *
  * @param {object} options
  * @param {ReturnType<typeof import('./connections.js').trackConnections>} options.connections the server's
  * @param {ReturnType<typeof createLifecycle>} options.lifecycle
+ * @param {import('./workers.js').Worker[]} [options.workers] stopped beside the connections, before the dependencies close
  * @param {Record<string, import('./dependencies.js').Dependency>} options.dependencies
  * @param {import('pino').Logger} options.logger
  * @param {number} options.delayMs
  * @param {number} options.timeoutMs
  * @returns {Promise<boolean>} true when everything closed before the timeout
  */
-export async function shutdown({ connections, lifecycle, dependencies, logger, delayMs, timeoutMs }) {
+export async function shutdown({ connections, lifecycle, workers = [], dependencies, logger, delayMs, timeoutMs }) {
   lifecycle.startDraining();
   const deadline = AbortSignal.timeout(timeoutMs);
   const timedOut = new Promise((resolve) => deadline.addEventListener('abort', () => resolve(false), { once: true }));
 
   const graceful = (async () => {
     if (delayMs > 0) await sleep(delayMs, undefined, { ref: false });
-    await connections.close();
+    const stopped = workers.map((worker) =>
+      worker.stop().catch((err) => logger.error({ err, worker: worker.name }, 'worker did not stop cleanly')),
+    );
+    await Promise.all([connections.close(), ...stopped]);
     const results = await Promise.allSettled(Object.values(dependencies).map((d) => d.close()));
     for (const [i, result] of results.entries()) {
       if (result.status === 'rejected') logger.error({ err: result.reason, dependency: Object.keys(dependencies)[i] }, 'dependency did not close cleanly');

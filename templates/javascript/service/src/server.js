@@ -9,19 +9,21 @@ import { createLifecycle, shutdown } from './lifecycle.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { shareWorkerMetrics } from './worker-metrics.js';
+import { createWorkers } from './workers.js';
 
 /**
- * Entry point: validates the configuration, starts the HTTP server and owns the process
- * lifecycle. On SIGTERM or SIGINT readiness fails first, the server stops accepting, in-flight
- * requests finish, dependencies close, and the process exits before SHUTDOWN_TIMEOUT_MS.
+ * Entry point: validates the configuration, starts the HTTP server and the workers (src/workers.js)
+ * and owns the process lifecycle. On SIGTERM or SIGINT readiness fails first, the server stops
+ * accepting, in-flight requests and the workers finish, dependencies close, and the process
+ * exits before SHUTDOWN_TIMEOUT_MS.
  */
 async function main() {
   const config = loadConfigOrExit(process.env);
 
   const logger = createLogger(config);
-  const dependencies = createDependencies(config, logger);
-  const lifecycle = createLifecycle();
   const metrics = createMetrics();
+  const dependencies = createDependencies(config, logger, metrics);
+  const lifecycle = createLifecycle();
   // Under PM2's cluster mode /metrics answers for every worker, not just the one scraped.
   const workerMetrics = await shareWorkerMetrics({ registry: metrics.registry, logger }).catch((err) => {
     logger.error({ err }, 'worker metrics are not shared; /metrics answers for this worker only');
@@ -57,6 +59,8 @@ async function main() {
   for (const dependency of Object.values(dependencies)) {
     dependency.connect?.().catch((err) => logger.error({ err, dependency: dependency.name }, 'dependency unavailable at start-up'));
   }
+  const workers = createWorkers({ config, logger, metrics, dependencies, role: 'web' });
+  for (const worker of workers) worker.start();
 
   let stopping = false;
   const stop = async (reason) => {
@@ -66,6 +70,7 @@ async function main() {
     const clean = await shutdown({
       connections,
       lifecycle,
+      workers,
       dependencies,
       logger,
       delayMs: config.SHUTDOWN_DELAY_MS,

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
+import type { Metrics } from './metrics.ts';
 // espresso:begin dependency-imports
 // espresso:end dependency-imports
 
@@ -23,7 +24,7 @@ export interface Dependency {
 }
 
 /** Factories of the backing services this project uses, by name. */
-const factories: Record<string, (config: Config, logger: Logger) => Dependency> = {
+const factories: Record<string, (config: Config, logger: Logger, metrics: Metrics) => Dependency> = {
   // espresso:begin dependencies
   // espresso:end dependencies
 };
@@ -32,6 +33,8 @@ const factories: Record<string, (config: Config, logger: Logger) => Dependency> 
  * Creates every backing service client. Clients connect lazily, so start-up never blocks on a
  * dependency; readiness reports whether they are reachable.
  */
-export function createDependencies(config: Config, logger: Logger): Record<string, Dependency> {
-  return Object.fromEntries(Object.entries(factories).map(([name, create]) => [name, create(config, logger.child({ dependency: name }))]));
+export function createDependencies(config: Config, logger: Logger, metrics: Metrics): Record<string, Dependency> {
+  return Object.fromEntries(
+    Object.entries(factories).map(([name, create]) => [name, create(config, logger.child({ dependency: name }), metrics)]),
+  );
 }
