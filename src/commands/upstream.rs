@@ -1,6 +1,7 @@
 //! `espresso add upstream` and `remove upstream`: the services behind an API gateway, each a path
 //! prefix the gateway streams to it unchanged, from a base URL in a config variable of its own.
 
+use super::middleware::AUTH;
 use super::{access, finish, open};
 use crate::cli::{AddUpstreamArgs, Preset, RemoveUpstreamArgs};
 use crate::engine::change;
@@ -41,7 +42,7 @@ pub fn add(args: AddUpstreamArgs, cwd: &Path, reporter: &Reporter) -> anyhow::Re
             "each path must go to one upstream: give `--path` a prefix of its own",
         );
     }
-    if args.protect && !spec.middleware.iter().any(|m| m == "auth-jwt") {
+    if args.protect && !spec.middleware.iter().any(|m| m == AUTH) {
         return error::usage(
             "`--protect` verifies tokens with the auth-jwt middleware, which this gateway does not have",
             "add it first: `espresso add middleware auth-jwt` (then set JWT_JWKS_URL to the auth service's JWKS)",

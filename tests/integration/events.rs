@@ -9,7 +9,7 @@
 use crate::contract::{Service, spawn_entry, spawn_service};
 use crate::e2e::{espresso_in, node_bin};
 use crate::servers::{Postgres, RabbitMq, Redis};
-use crate::support::{Sandbox, free_port, http_get, missing, tell};
+use crate::support::{Sandbox, free_port, http_get, missing, npm, tell};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -19,28 +19,6 @@ use std::time::{Duration, Instant};
 /// Orders created in each run, by this many clients at once.
 const ORDERS: usize = 400;
 const CLIENTS: usize = 8;
-
-/// `npm <args>` in `dir` with the harness's Node on PATH, which must succeed.
-fn npm(dir: &Path, node: &Path, args: &[&str], env: &[(String, String)]) {
-    let path = std::env::join_paths(
-        std::iter::once(node.to_path_buf()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
-    )
-    .unwrap();
-    let out = std::process::Command::new("npm")
-        .args(args)
-        .current_dir(dir)
-        .env("PATH", path)
-        .envs(env.iter().cloned())
-        .output()
-        .expect("npm runs");
-    assert!(
-        out.status.success(),
-        "npm {args:?} in {} failed:\n{}{}",
-        dir.display(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// The broker under test, which the run stops and starts again.
 enum Broker {

@@ -5,32 +5,9 @@
 
 use crate::contract::spawn_service;
 use crate::e2e::{espresso_in, node_bin, signing_keys};
-use crate::support::{Sandbox, missing, tell};
+use crate::support::{Sandbox, missing, npm, tell};
 use serde_json::{Value, json};
-use std::path::Path;
 use std::time::{Duration, Instant};
-
-/// `npm <args>` in `dir` with the harness's Node on PATH, which must succeed.
-fn npm(dir: &Path, node: &Path, args: &[&str], env: &[(String, String)]) {
-    let path = std::env::join_paths(
-        std::iter::once(node.to_path_buf()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
-    )
-    .unwrap();
-    let out = std::process::Command::new("npm")
-        .args(args)
-        .current_dir(dir)
-        .env("PATH", path)
-        .envs(env.iter().cloned())
-        .output()
-        .expect("npm runs");
-    assert!(
-        out.status.success(),
-        "npm {args:?} in {} failed:\n{}{}",
-        dir.display(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 /// A client of one service, by port.
 struct Client {

@@ -533,3 +533,25 @@ pub fn http_get(port: u16, path: &str) -> Result<(u16, String), String> {
     let status = status.ok_or_else(|| format!("no HTTP status in {:?}", head.lines().next().unwrap_or_default()))?;
     Ok((status, body.to_owned()))
 }
+
+/// `npm <args>` in `dir` with the harness's Node on PATH, which must succeed.
+pub fn npm(dir: &Path, node: &Path, args: &[&str], env: &[(String, String)]) {
+    let path = std::env::join_paths(
+        std::iter::once(node.to_path_buf()).chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
+    )
+    .unwrap();
+    let out = std::process::Command::new("npm")
+        .args(args)
+        .current_dir(dir)
+        .env("PATH", path)
+        .envs(env.iter().cloned())
+        .output()
+        .expect("npm runs");
+    assert!(
+        out.status.success(),
+        "npm {args:?} in {} failed:\n{}{}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

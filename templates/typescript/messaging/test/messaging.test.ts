@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PoisonEventError, createEvent, parseEvent } from '../src/messaging/events.ts';
+import express from 'express';
+import request from 'supertest';
+import { requestId } from '../src/middleware/request-id.ts';
+import { PoisonEventError, createEvent, eventContext, parseEvent } from '../src/messaging/events.ts';
 import { retryDelay } from '../src/messaging/consumer.ts';
 import { packageInfo } from '../src/package-info.ts';
 
@@ -13,6 +16,21 @@ describe('events', () => {
     assert.ok(!Number.isNaN(Date.parse(event.time)));
     assert.deepEqual(parseEvent(JSON.stringify(event)), event);
     assert.notEqual(createEvent({ type: 'thing.created', data: {} }).id, event.id);
+  });
+
+  it('carry the id and trace context of the request that published them', async () => {
+    const app = express();
+    app.use(requestId(), eventContext());
+    app.post('/', (_req, res) => {
+      res.json(createEvent({ type: 'thing.created', data: {} }));
+    });
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const res = await request(app).post('/').set('X-Request-Id', 'req-1').set('traceparent', traceparent).expect(200);
+    assert.equal(res.body.requestid, 'req-1');
+    assert.equal(res.body.traceparent, traceparent);
+    // A malformed trace context is not carried on.
+    const bad = await request(app).post('/').set('traceparent', 'not-a-trace').expect(200);
+    assert.equal(bad.body.traceparent, undefined);
   });
 
   it('refuse what is not a CloudEvent as poison', () => {
