@@ -380,13 +380,15 @@ fn record_change(
         }
         doc.insert("resources", Item::ArrayOfTables(list));
     }
-    for (key, list) in
-        [("api-versions", project_file::api_versions(spec)), ("upstreams", project_file::upstreams(spec))]
-    {
-        match list {
-            Some(list) => {
+    for (key, item) in [
+        ("api-versions", project_file::api_versions(spec).map(Item::ArrayOfTables)),
+        ("upstreams", project_file::upstreams(spec).map(Item::ArrayOfTables)),
+        ("messaging", project_file::messaging(spec).map(Item::Table)),
+    ] {
+        match item {
+            Some(item) => {
                 let first = !doc.contains_key(key);
-                doc.insert(key, Item::ArrayOfTables(list));
+                doc.insert(key, item);
                 // The record of files stays last, where a reader looks for it.
                 if first && let Some(files) = doc.remove("files") {
                     doc.insert("files", files);
@@ -395,18 +397,6 @@ fn record_change(
             None => {
                 doc.remove(key);
             }
-        }
-    }
-    match project_file::messaging(spec) {
-        Some(table) => {
-            let first = !doc.contains_key("messaging");
-            doc.insert("messaging", Item::Table(table));
-            if first && let Some(files) = doc.remove("files") {
-                doc.insert("files", files);
-            }
-        }
-        None => {
-            doc.remove("messaging");
         }
     }
     // History only grows: the recorded entries stay as they are in the file (comments and all),

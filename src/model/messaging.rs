@@ -80,11 +80,6 @@ pub fn consumer_context(event_type: &str) -> ConsumerContext {
     }
 }
 
-/// The events a resource's writes publish: `order.created`, `order.updated`, `order.deleted`.
-pub fn resource_event_types(singular_kebab: &str) -> [String; 3] {
-    ["created", "updated", "deleted"].map(|what| format!("{singular_kebab}.{what}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
