@@ -35,8 +35,12 @@ export function createMessaging(config, logger, metrics) {
   /** @type {{ connection: import('amqplib').ChannelModel, publisher: import('amqplib').ConfirmChannel } | undefined} */
   let current;
   const closing = new AbortController();
+  /** @type {Promise<void> | undefined} */
   let connecting;
   const subscriptions = new Set();
+
+  const attachAll = (subscription, connection) =>
+    subscription.attach(connection).catch((err) => logger.warn({ err }, 'consuming failed; trying again on the next connection'));
 
   async function open() {
     const connection = await amqp.connect(config.RABBITMQ_URL ?? 'amqp://localhost', {
@@ -46,7 +50,7 @@ export function createMessaging(config, logger, metrics) {
     connection.on('error', (err) => logger.warn({ err }, 'RabbitMQ connection error'));
     connection.on('close', () => {
       current = undefined;
-      if (!closing.signal.aborted) reconnect();
+      if (!closing.signal.aborted) void reconnect();
     });
     const publisher = await connection.createConfirmChannel();
     publisher.on('error', (err) => logger.warn({ err }, 'RabbitMQ channel error'));
@@ -56,7 +60,7 @@ export function createMessaging(config, logger, metrics) {
     });
     await publisher.assertExchange(exchange, 'topic', { durable: true });
     current = { connection, publisher };
-    for (const subscription of subscriptions) subscription.attach(connection).catch((err) => logger.warn({ err }, 'consuming failed; trying again on the next connection'));
+    for (const subscription of subscriptions) void attachAll(subscription, connection);
     logger.info('connected to RabbitMQ');
   }
 
@@ -79,6 +83,20 @@ export function createMessaging(config, logger, metrics) {
   }
 
   /**
+   * Publishes on the confirm channel; resolves once RabbitMQ confirmed it.
+   *
+   * @param {(publisher: import('amqplib').ConfirmChannel, done: (err: unknown) => void) => void} send
+   * @returns {Promise<void>}
+   */
+  function confirmed(send) {
+    const publisher = current?.publisher;
+    if (!publisher) return Promise.reject(new Error('RabbitMQ is not connected'));
+    return new Promise((resolve, reject) => {
+      send(publisher, (err) => (err ? reject(err instanceof Error ? err : new Error('RabbitMQ refused the message', { cause: err })) : resolve()));
+    });
+  }
+
+  /**
    * @param {{ group: string, types: string[], concurrency: number, onDelivery: (delivery: import('./consumer.js').Delivery) => Promise<void> }} options
    */
   function subscribe({ group, types, concurrency, onDelivery }) {
@@ -87,13 +105,40 @@ export function createMessaging(config, logger, metrics) {
     /** @type {{ channel: import('amqplib').Channel, tag: string } | undefined} */
     let active;
     let stopped = false;
+    /** @type {(() => void) | undefined} */
     let attached;
     /** Resolves once the queue is bound and consumed from the first time. */
     const ready = new Promise((resolve) => {
       attached = resolve;
     });
 
+    /**
+     * @param {import('amqplib').Channel} channel
+     * @param {import('amqplib').ConsumeMessage} message
+     */
+    const handle = (channel, message) => {
+      const previous = Number(message.properties.headers?.['x-delivery-count'] ?? (message.fields.redelivered ? 1 : 0));
+      const task = onDelivery({
+        body: message.content.toString(),
+        attempts: previous + 1,
+        ack: async () => channel.ack(message),
+        deadLetter: async (reason) => {
+          await confirmed((publisher, done) =>
+            publisher.sendToQueue(
+              deadLetters,
+              message.content,
+              { persistent: true, contentType: CONTENT_TYPE, headers: { 'x-reason': reason, 'x-original-routing-key': message.fields.routingKey } },
+              done,
+            ),
+          );
+          channel.ack(message);
+        },
+      }).finally(() => running.delete(task));
+      running.add(task);
+    };
+
     const subscription = {
+      ready,
       /** Declares the queues and bindings and consumes, on a channel of `connection`. */
       async attach(connection) {
         if (stopped) return;
@@ -106,46 +151,27 @@ export function createMessaging(config, logger, metrics) {
         const { consumerTag } = await channel.consume(
           group,
           (message) => {
-            if (!message) return; // the queue was deleted: the next connection declares it again
-            const previous = Number(message.properties.headers?.['x-delivery-count'] ?? (message.fields.redelivered ? 1 : 0));
-            const task = onDelivery({
-              body: message.content.toString(),
-              attempts: previous + 1,
-              ack: async () => channel.ack(message),
-              deadLetter: async (reason) => {
-                const publisher = current?.publisher;
-                if (!publisher) throw new Error('RabbitMQ is not connected');
-                await new Promise((resolve, reject) => {
-                  publisher.sendToQueue(
-                    deadLetters,
-                    message.content,
-                    { persistent: true, contentType: CONTENT_TYPE, headers: { 'x-reason': reason, 'x-original-routing-key': message.fields.routingKey } },
-                    (err) => (err ? reject(err) : resolve(undefined)),
-                  );
-                });
-                channel.ack(message);
-              },
-            }).finally(() => running.delete(task));
-            running.add(task);
+            // Null when the queue was deleted: the next connection declares it again.
+            if (message) handle(channel, message);
           },
           { noAck: false },
         );
         active = { channel, tag: consumerTag };
         attached?.();
       },
-      ready,
       /** Stops taking deliveries, lets those in flight finish and acknowledge, then closes the channel. */
       async stop() {
         stopped = true;
         subscriptions.delete(subscription);
-        if (active) await active.channel.cancel(active.tag).catch(() => {});
-        await Promise.allSettled(running);
-        if (active) await active.channel.close().catch(() => {});
+        const consuming = active;
         active = undefined;
+        if (consuming) await consuming.channel.cancel(consuming.tag).catch(() => {});
+        await Promise.allSettled(running);
+        if (consuming) await consuming.channel.close().catch(() => {});
       },
     };
     subscriptions.add(subscription);
-    if (current) subscription.attach(current.connection).catch((err) => logger.warn({ err }, 'consuming failed; trying again on the next connection'));
+    if (current) void attachAll(subscription, current.connection);
     return subscription;
   }
 
@@ -161,23 +187,18 @@ export function createMessaging(config, logger, metrics) {
       await abortable(current.publisher.checkExchange(exchange), signal);
     },
 
-    /**
-     * Publishes the event with its type as routing key; resolves once RabbitMQ confirmed it.
-     *
-     * @param {import('./events.js').CloudEvent} event
-     */
+    /** Publishes the event with its type as routing key; resolves once RabbitMQ confirmed it. */
+    /** @param {import('./events.js').CloudEvent} event */
     async publish(event) {
-      const publisher = current?.publisher;
-      if (!publisher) throw new Error('RabbitMQ is not connected');
-      await new Promise((resolve, reject) => {
+      await confirmed((publisher, done) =>
         publisher.publish(
           exchange,
           event.type,
           Buffer.from(JSON.stringify(event)),
           { persistent: true, contentType: CONTENT_TYPE, messageId: event.id, type: event.type, timestamp: Math.floor(Date.parse(event.time) / 1000) },
-          (err) => (err ? reject(err) : resolve(undefined)),
-        );
-      });
+          done,
+        ),
+      );
       counters.published.inc({ type: event.type });
     },
 
