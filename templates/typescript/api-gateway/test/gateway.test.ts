@@ -68,7 +68,7 @@ const fakeAuthenticate = (): RequestHandler => (req, _res, next) => {
     next(err);
     return;
   }
-  req.user = { id: token, roles: ['reader', 'writer'] };
+  Object.assign(req, { user: { id: token, roles: ['reader', 'writer'] } });
   next();
 };
 
@@ -231,7 +231,7 @@ describe('API gateway', () => {
     const env = Object.fromEntries(upstreams.map((u) => [u.env, echoServer.url]));
     const { createDependencies } = await import('../src/dependencies.ts');
     const config = testConfig(env);
-    const dependencies = Object.fromEntries(Object.entries(createDependencies(config, createLogger(config))).filter(([name]) => name.startsWith('upstream:')));
+    const dependencies = Object.fromEntries(Object.entries(createDependencies(config, createLogger(config), createMetrics())).filter(([name]) => name.startsWith('upstream:')));
     const { app } = buildApp({ env, dependencies });
     for (const upstream of upstreams) {
       const res = await request(app).get(`${upstream.path}/probe`).set(upstream.protect ? { authorization: 'Bearer x' } : {});
@@ -243,7 +243,7 @@ describe('API gateway', () => {
     if (upstreams.length > 0) {
       const down = Object.fromEntries(upstreams.map((u) => [u.env, 'http://127.0.0.1:1']));
       const downConfig = testConfig(down);
-      const downDependencies = Object.fromEntries(Object.entries(createDependencies(downConfig, createLogger(downConfig))).filter(([name]) => name.startsWith('upstream:')));
+      const downDependencies = Object.fromEntries(Object.entries(createDependencies(downConfig, createLogger(downConfig), createMetrics())).filter(([name]) => name.startsWith('upstream:')));
       const { app: degraded } = buildApp({ env: down, dependencies: downDependencies });
       await request(degraded).get('/ready').expect(200);
       const summary = await request(degraded).get('/health').expect(200);

@@ -141,9 +141,11 @@ function upstreamHandler(upstream: Upstream, { config, logger, duration }: { con
             dropHopByHop(req.headers, (name) => proxyReq.removeHeader(name));
             // request-id sets it to a string: the caller's, or a new UUID.
             proxyReq.setHeader('x-request-id', req.id as string);
-            if (req.user) {
-              proxyReq.setHeader('x-user-id', req.user.id ?? '');
-              proxyReq.setHeader('x-user-roles', req.user.roles.join(','));
+            // Set by auth-jwt's authenticate() on a protected upstream; a gateway without auth-jwt has none.
+            const { user } = req as typeof req & { user?: { id: string | undefined; roles: string[] } };
+            if (user) {
+              proxyReq.setHeader('x-user-id', user.id ?? '');
+              proxyReq.setHeader('x-user-roles', user.roles.join(','));
             }
             exchangeOf(req).proxyReq = proxyReq;
           },
