@@ -6,7 +6,8 @@
 //! runs inside the build (through the host's network, to the npm registry), the runtime stage
 //! copies what it copies, and the container then runs as its numeric user with a read-only root
 //! filesystem, as the Kubernetes manifests run it, answers its probes and its HEALTHCHECK, and
-//! stops on SIGTERM with status 0.
+//! stops on SIGTERM with status 0; with messaging, so does the event consumer, run with its
+//! Deployment's command.
 //!
 //! podman runs rootful with `--runtime runc`: crun, its default, refuses this sandbox's hybrid
 //! cgroups, and the container's rlimits must be lowered (`../shared/research/validators.md`).
@@ -229,30 +230,80 @@ pub fn check_image(
         None => String::new(),
     };
 
+    let stopped_in = run_and_stop(podman, &format!("{name}-e2e"), &tag, env, &[], &["/live", "/openapi.json"])?;
+    let consumer = match consumer_command(project)? {
+        Some(command) => {
+            let stopped_in =
+                run_and_stop(podman, &format!("{name}-consumer-e2e"), &tag, env, &command, &["/live", "/metrics"])?;
+            format!(
+                "; the consumer (`{}`): /live, /ready and /metrics 200, HEALTHCHECK healthy, SIGTERM to exit 0 in {stopped_in:.1?}",
+                command.join(" ")
+            )
+        }
+        None => String::new(),
+    };
+    Ok(format!(
+        "image built in {:.0?} ({size_mb:.0} MB) from a local node:{node}-alpine stand-in; runs as 10001:10001 on a read-only root; /live, /ready and /openapi.json 200; HEALTHCHECK healthy; SIGTERM to exit 0 in {stopped_in:.1?}{migrations}{consumer}",
+        built
+    ))
+}
+
+/// The command the event consumer's Deployment runs the image with (the chart's is compared with
+/// it in targets.rs), or `npm run consumer`'s bundle when there is no Kubernetes; `None` without
+/// messaging.
+fn consumer_command(project: &Path) -> Result<Option<Vec<String>>, String> {
+    let manifest = project.join("k8s/base/consumer.yaml");
+    if !manifest.is_file() {
+        let has_consumer = ["src/consumer.js", "src/consumer.ts"].iter().any(|f| project.join(f).is_file());
+        return Ok(has_consumer.then(|| vec!["node".into(), "dist/consumer.js".into()]));
+    }
+    let text = std::fs::read_to_string(&manifest).map_err(|e| e.to_string())?;
+    let deployment = text
+        .split("\n---")
+        .filter_map(|doc| yaml_serde::from_str::<serde_json::Value>(doc).ok())
+        .find(|doc| doc["kind"] == "Deployment")
+        .ok_or("k8s/base/consumer.yaml holds no Deployment")?;
+    let command: Vec<String> = deployment["spec"]["template"]["spec"]["containers"][0]["command"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
+        .unwrap_or_default();
+    if command.is_empty() {
+        return Err("k8s/base/consumer.yaml runs the image without a command".into());
+    }
+    Ok(Some(command))
+}
+
+/// Runs the image as `container` (with `command` instead of its CMD, as a Deployment's
+/// `command` replaces it: the image has no ENTRYPOINT), as Kubernetes runs it; probes it and
+/// `paths`, and stops it. How long the graceful stop took.
+fn run_and_stop(
+    podman: &Podman,
+    container: &str,
+    tag: &str,
+    env: &[(String, String)],
+    command: &[String],
+    paths: &[&str],
+) -> Result<Duration, String> {
     let port = crate::support::free_port();
-    let container = format!("{name}-e2e");
     let mut run = podman.command();
-    run.args(["run", "-d", "--name", &container, "--network=host", "--read-only", "--tmpfs", "/tmp"])
+    run.args(["run", "-d", "--name", container, "--network=host", "--read-only", "--tmpfs", "/tmp"])
         .args(["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096"])
         .args(["-e", &format!("PORT={port}"), "-e", "HOST=127.0.0.1"]);
     for (k, v) in env {
         run.args(["-e", &format!("{k}={v}")]);
     }
-    output(run.arg(&tag))?;
-    let result = probe_and_stop(podman, &container, port);
-    let logs = output(podman.command().args(["logs", &container])).unwrap_or_default();
-    let _ = podman.command().args(["rm", "-f", &container]).output();
-    let stopped_in = result.map_err(|e| format!("{e}\ncontainer log:\n{logs}"))?;
+    output(run.arg(tag).args(command))?;
+    let result = probe_and_stop(podman, container, port, paths);
+    let logs = output(podman.command().args(["logs", container])).unwrap_or_default();
+    let _ = podman.command().args(["rm", "-f", container]).output();
+    let stopped_in = result.map_err(|e| format!("{container}: {e}\ncontainer log:\n{logs}"))?;
     if !logs.contains("\"msg\":\"stopped\"") {
-        return Err(format!("the service did not log its graceful stop:\n{logs}"));
+        return Err(format!("{container} did not log its graceful stop:\n{logs}"));
     }
-    Ok(format!(
-        "image built in {:.0?} ({size_mb:.0} MB) from a local node:{node}-alpine stand-in; runs as 10001:10001 on a read-only root; /live, /ready and /openapi.json 200; HEALTHCHECK healthy; SIGTERM to exit 0 in {stopped_in:.1?}{migrations}",
-        built
-    ))
+    Ok(stopped_in)
 }
 
-fn probe_and_stop(podman: &Podman, container: &str, port: u16) -> Result<Duration, String> {
+fn probe_and_stop(podman: &Podman, container: &str, port: u16, paths: &[&str]) -> Result<Duration, String> {
     let start = Instant::now();
     while status(port, "/ready") != Ok(200) {
         if start.elapsed() > Duration::from_secs(30) {
@@ -260,7 +311,7 @@ fn probe_and_stop(podman: &Podman, container: &str, port: u16) -> Result<Duratio
         }
         std::thread::sleep(Duration::from_millis(200));
     }
-    for path in ["/live", "/openapi.json"] {
+    for &path in paths {
         if status(port, path) != Ok(200) {
             return Err(format!("{path} answered {:?}", status(port, path)));
         }

@@ -139,7 +139,46 @@ pub fn check_helm(project: &Path, tools: &Tools, harness: &Path, checkov: bool) 
         summaries.push(format!("{what}: {summary}"));
     }
     let secrets = check_helm_secret(tools, chart, &name)?;
-    Ok(format!("helm lint --strict; helm template, validated ({}); {secrets}", summaries.join("; ")))
+    let consumer = check_helm_consumer(tools, chart, &name)?;
+    Ok(format!("helm lint --strict; helm template, validated ({}); {secrets}{consumer}", summaries.join("; ")))
+}
+
+/// With messaging, `consumer.enabled` alone chooses who consumes the events: the consumer's own
+/// Deployment with the web pods told to leave them (`separate`), or the web pods (`in-process`).
+fn check_helm_consumer(tools: &Tools, chart: &Path, name: &str) -> Result<String, String> {
+    if !chart.join("templates/consumer.yaml").exists() {
+        return Ok(String::new());
+    }
+    let mut seen = Vec::new();
+    for (enabled, mode) in [(true, "separate"), (false, "in-process")] {
+        let rendered = output(
+            Command::new(tools.helm())
+                .args(["template", name])
+                .arg(chart)
+                .args(["--set", &format!("consumer.enabled={enabled}")]),
+        )?;
+        let docs: Vec<yaml_serde::Value> =
+            rendered.split("\n---").filter_map(|doc| yaml_serde::from_str(doc).ok()).collect();
+        let mut kinds = docs
+            .iter()
+            .filter(|d| d["metadata"]["name"].as_str().is_some_and(|n| n.ends_with("-consumer")))
+            .map(|d| d["kind"].as_str().unwrap_or_default().to_owned())
+            .collect::<Vec<_>>();
+        kinds.sort();
+        let expected: &[&str] = if enabled { &["Deployment", "NetworkPolicy", "PodDisruptionBudget"] } else { &[] };
+        if kinds != expected {
+            return Err(format!("consumer.enabled={enabled} renders the consumer's {kinds:?}, not {expected:?}"));
+        }
+        let configmap = docs.iter().find(|d| d["kind"] == "ConfigMap").ok_or("the chart renders no ConfigMap")?;
+        if configmap["data"]["MESSAGING_CONSUMER_MODE"] != mode {
+            return Err(format!(
+                "consumer.enabled={enabled}: the ConfigMap sets MESSAGING_CONSUMER_MODE to {:?}, not {mode}",
+                configmap["data"]["MESSAGING_CONSUMER_MODE"]
+            ));
+        }
+        seen.push(format!("consumer.enabled={enabled}: {mode}"));
+    }
+    Ok(format!("; {}", seen.join(", ")))
 }
 
 /// The chart's Secret: a value given at install time is stored (base64, as `data` wants it), one
@@ -178,28 +217,54 @@ fn check_helm_secret(tools: &Tools, chart: &Path, name: &str) -> Result<String, 
     Ok(format!("Secret holds the value given for {given} and {} left empty", empty.len()))
 }
 
-/// The chart's Deployment carries the kustomize base's hardening: the same pod and container
-/// security contexts, probes, preStop hook and resources (the two are written in different
-/// template languages, so this is what keeps them from drifting).
+/// The chart's Deployments carry the kustomize base's hardening: the same pod and container
+/// security contexts, probes, preStop hook and resources, for the web pods and (with messaging)
+/// the event consumer's (the two are written in different template languages, so this is what
+/// keeps them from drifting).
 fn same_hardening_as_kustomize(project: &Path, rendered: &str) -> Result<(), String> {
-    let base = std::fs::read_to_string(project.join("k8s/base/deployment.yaml")).map_err(|e| {
-        format!("the chart's hardening is compared with k8s/base/deployment.yaml, which cannot be read: {e}")
-    })?;
-    let base: yaml_serde::Value = yaml_serde::from_str(&base).map_err(|e| e.to_string())?;
-    let chart = rendered
+    let deployments: Vec<yaml_serde::Value> = rendered
+        .split("\n---")
+        .filter_map(|doc| yaml_serde::from_str::<yaml_serde::Value>(doc).ok())
+        .filter(|doc| doc["kind"] == "Deployment")
+        .collect();
+    let consumer = |d: &&yaml_serde::Value| d["metadata"]["name"].as_str().is_some_and(|n| n.ends_with("-consumer"));
+    let web = deployments.iter().find(|d| !consumer(d)).ok_or("the chart renders no Deployment")?;
+    same_pod(project, "k8s/base/deployment.yaml", web)?;
+    let base_consumer = project.join("k8s/base/consumer.yaml");
+    match deployments.iter().find(consumer) {
+        Some(chart) => same_pod(project, "k8s/base/consumer.yaml", chart),
+        None if base_consumer.exists() => Err("k8s/base has the event consumer's Deployment, the chart none".into()),
+        None => Ok(()),
+    }
+}
+
+/// The pod of `chart` has the hardening of the first Deployment in `base` (a file of the project).
+fn same_pod(project: &Path, base: &str, chart: &yaml_serde::Value) -> Result<(), String> {
+    let text = std::fs::read_to_string(project.join(base))
+        .map_err(|e| format!("the chart's hardening is compared with {base}, which cannot be read: {e}"))?;
+    let base_doc = text
         .split("\n---")
         .filter_map(|doc| yaml_serde::from_str::<yaml_serde::Value>(doc).ok())
         .find(|doc| doc["kind"] == "Deployment")
-        .ok_or("the chart renders no Deployment")?;
+        .ok_or_else(|| format!("{base} holds no Deployment"))?;
     let pod = |d: &yaml_serde::Value| d["spec"]["template"]["spec"].clone();
-    let (a, b) = (pod(&base), pod(&chart));
+    let (a, b) = (pod(&base_doc), pod(chart));
     let mut differs = Vec::new();
     for key in ["securityContext", "automountServiceAccountToken", "terminationGracePeriodSeconds"] {
         if a[key] != b[key] {
             differs.push(key.to_owned());
         }
     }
-    for key in ["securityContext", "startupProbe", "livenessProbe", "readinessProbe", "lifecycle", "resources"] {
+    // The same init containers (the migrations), by name.
+    let init = |p: &yaml_serde::Value| {
+        p["initContainers"].as_sequence().map(|s| s.iter().map(|c| c["name"].clone()).collect::<Vec<_>>())
+    };
+    if init(&a) != init(&b) {
+        differs.push("initContainers".to_owned());
+    }
+    for key in
+        ["securityContext", "startupProbe", "livenessProbe", "readinessProbe", "lifecycle", "resources", "command"]
+    {
         if a["containers"][0][key] != b["containers"][0][key] {
             differs.push(format!("containers[0].{key}"));
         }
@@ -207,7 +272,10 @@ fn same_hardening_as_kustomize(project: &Path, rendered: &str) -> Result<(), Str
     if differs.is_empty() {
         Ok(())
     } else {
-        Err(format!("the chart's Deployment differs from k8s/base in {differs:?}"))
+        Err(format!(
+            "the chart's Deployment {} differs from {base} in {differs:?}",
+            chart["metadata"]["name"].as_str().unwrap_or("?")
+        ))
     }
 }
 

@@ -43,3 +43,40 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "service.secretName" -}}
 {{- default (printf "%s-secrets" (include "service.fullname" .)) .Values.secrets.existingSecret }}
 {{- end }}
+
+{{/* The init container that runs pending migrations (`migrations.enabled`), in the web pods and
+the consumer's alike: neither starts against tables not yet created. */}}
+{{- define "service.migrateContainer" -}}
+- name: migrate
+  image: "{{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}"
+  imagePullPolicy: {{ .Values.image.pullPolicy }}
+  command: ["node", "dist/migrate.js"]
+  envFrom:
+    - configMapRef:
+        name: {{ include "service.fullname" . }}-config
+  resources:
+    {{- toYaml .Values.migrations.resources | nindent 4 }}
+  securityContext:
+    allowPrivilegeEscalation: false
+    privileged: false
+    readOnlyRootFilesystem: true
+    runAsNonRoot: true
+    runAsUser: 10001
+    runAsGroup: 10001
+    capabilities:
+      drop:
+        - ALL
+  {{- if .Values.secrets.values }}
+  volumeMounts:
+    - name: secrets
+      mountPath: /var/run/secrets/{{ include "service.name" . }}
+      readOnly: true
+  {{- end }}
+{{- end }}
+
+{{/* Labels that select the event consumer's pods (`consumer.enabled`): apart from the web pods',
+so the Service, HPA and PDB of the web pods never count them. */}}
+{{- define "service.consumerSelectorLabels" -}}
+app.kubernetes.io/name: {{ printf "%s-consumer" (include "service.name" .) | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
