@@ -71,8 +71,24 @@ fn bad_messaging_commands_exit_2_with_a_remedy_and_change_nothing() {
 #[test]
 fn messaging_is_recorded_and_removing_it_restores_every_file() {
     let sb = Sandbox::new();
-    make(&sb, "shop", &["--cache", "redis"]);
+    sb.run(&[
+        "new",
+        "shop",
+        "-q",
+        "--language",
+        "javascript",
+        "--cache",
+        "redis",
+        "--deploy",
+        "docker,kubernetes,helm",
+        "--ci",
+        "none",
+    ])
+    .success();
     run(&sb, "shop", &["add", "resource", "order", "--field", "total:number"]).success();
+    // The user's own README: espresso fills its fence and leaves their lines.
+    let readme = sb.path().join("shop/README.md");
+    fs::write(&readme, fs::read_to_string(&readme).unwrap() + "\nOur on-call rota is in the wiki.\n").unwrap();
     let before = sb.snapshot("shop");
     run(&sb, "shop", &["add", "messaging", "redis"]).success();
     run(&sb, "shop", &["add", "consumer", "payment.refund-issued"]).success();
@@ -90,6 +106,21 @@ fn messaging_is_recorded_and_removing_it_restores_every_file() {
     assert!(read("k8s/base/consumer.yaml").contains("command: [\"node\", \"dist/consumer.js\"]"));
     assert!(read("k8s/base/config.env").contains("MESSAGING_CONSUMER_MODE=separate\n"));
     assert!(read(".env.example").contains("MESSAGING_GROUP=shop"));
+    // Helm: the consumer's own Deployment, and `consumer.enabled` (not a config value) decides
+    // who consumes (checked rendered by targets.rs).
+    assert!(read("charts/shop/templates/consumer.yaml").contains("kind: Deployment"));
+    let values = read("charts/shop/values.yaml");
+    assert!(values.contains("  command: [\"node\", \"dist/consumer.js\"]\n"), "{values}");
+    assert!(
+        values.contains("consumer:\n  enabled: true\n") && !values.contains("MESSAGING_CONSUMER_MODE:"),
+        "{values}"
+    );
+    let readme = read("README.md");
+    assert!(readme.contains("## Events\n") && readme.contains("Consumed here: `payment.refund-issued`."), "{readme}");
+    assert!(
+        readme.contains("`consumer.enabled`") && readme.ends_with("Our on-call rota is in the wiki.\n"),
+        "{readme}"
+    );
 
     run(&sb, "shop", &["remove", "events", "order"]).success();
     run(&sb, "shop", &["remove", "consumer", "payment.refund-issued"]).success();
