@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createClient } from 'redis';
@@ -134,6 +135,8 @@ export function createMessaging(config, logger, metrics) {
       let failures = 0;
       while (!stopping.signal.aborted) {
         try {
+          // The shared client connects with the other dependencies (or reconnects): wait for it.
+          if (!client.isReady) await once(client, 'ready', { signal: stopping.signal });
           if (!reader.isOpen) await reader.connect();
           if (failures > 0 || nextClaim === 0) {
             await ensureGroups(group, streams);

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
@@ -139,6 +140,8 @@ export function createMessaging(config: Config, logger: Logger, metrics: Metrics
       let failures = 0;
       while (!stopping.signal.aborted) {
         try {
+          // The shared client connects with the other dependencies (or reconnects): wait for it.
+          if (!client.isReady) await once(client, 'ready', { signal: stopping.signal });
           if (!reader.isOpen) await reader.connect();
           if (failures > 0 || nextClaim === 0) {
             await ensureGroups(group, streams);
