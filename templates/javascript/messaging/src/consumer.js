@@ -3,7 +3,7 @@ import express from 'express';
 import { loadConfigOrExit } from './config.js';
 import { trackConnections } from './connections.js';
 import { createDependencies } from './dependencies.js';
-import { createLifecycle, shutdown } from './lifecycle.js';
+import { createLifecycle, exitOnSignals, shutdown } from './lifecycle.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { errorHandler } from './middleware/error-handler.js';
@@ -47,26 +47,12 @@ async function main() {
   const workers = createWorkers({ config, logger, metrics, dependencies, role: 'consumer' });
   for (const worker of workers) worker.start();
 
-  let stopping = false;
-  const stop = async (reason) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ reason }, 'shutting down');
+  exitOnSignals(logger, async () => {
     const clean = await shutdown({ connections, lifecycle, workers, dependencies, logger, delayMs: config.SHUTDOWN_DELAY_MS, timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
     if (clean) logger.info('stopped');
     else logger.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown timed out');
-    process.exitCode = clean ? 0 : 1;
-    process.stdout.write('', () => process.exit());
-    setTimeout(() => process.exit(), 1000).unref();
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
-  const crash = (kind) => (err) => {
-    logger.fatal({ err }, kind);
-    process.exit(1);
-  };
-  process.on('uncaughtException', crash('uncaught exception'));
-  process.on('unhandledRejection', crash('unhandled promise rejection'));
+    return clean;
+  });
 }
 
 await main();

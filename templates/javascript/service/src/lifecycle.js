@@ -53,3 +53,33 @@ export async function shutdown({ connections, lifecycle, workers = [], dependenc
   if (!clean) connections.destroyAll();
   return clean;
 }
+
+/**
+ * Runs `stop` on the first SIGTERM or SIGINT, then exits: 0 when it reports a clean stop, 1
+ * otherwise, once stdout has taken the last lines (PM2's cluster workers write them
+ * asynchronously). A process in an unknown state must not keep serving: an uncaught exception
+ * or unhandled rejection is logged and the process exits 1, for the orchestrator to replace it.
+ *
+ * @param {import('pino').Logger} logger
+ * @param {() => Promise<boolean>} stop true when everything stopped cleanly
+ */
+export function exitOnSignals(logger, stop) {
+  let stopping = false;
+  const onSignal = async (reason) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ reason }, 'shutting down');
+    const clean = await stop();
+    process.exitCode = clean ? 0 : 1;
+    process.stdout.write('', () => process.exit());
+    setTimeout(() => process.exit(), 1000).unref();
+  };
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  const crash = (kind) => (err) => {
+    logger.fatal({ err }, kind);
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash('uncaught exception'));
+  process.on('unhandledRejection', crash('unhandled promise rejection'));
+}

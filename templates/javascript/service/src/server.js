@@ -5,7 +5,7 @@ import { createApp } from './app.js';
 import { loadConfigOrExit } from './config.js';
 import { trackConnections } from './connections.js';
 import { createDependencies } from './dependencies.js';
-import { createLifecycle, shutdown } from './lifecycle.js';
+import { createLifecycle, exitOnSignals, shutdown } from './lifecycle.js';
 import { createLogger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { shareWorkerMetrics } from './worker-metrics.js';
@@ -62,11 +62,7 @@ async function main() {
   const workers = createWorkers({ config, logger, metrics, dependencies, role: 'web' });
   for (const worker of workers) worker.start();
 
-  let stopping = false;
-  const stop = async (reason) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ reason }, 'shutting down');
+  exitOnSignals(logger, async () => {
     const clean = await shutdown({
       connections,
       lifecycle,
@@ -82,21 +78,8 @@ async function main() {
     if (cluster.isWorker) await leaveCluster(cluster.worker);
     if (clean) logger.info('stopped');
     else logger.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown timed out; connections were cut');
-    process.exitCode = clean ? 0 : 1;
-    // Exit once stdout has taken the last lines (PM2's cluster workers write them asynchronously).
-    process.stdout.write('', () => process.exit());
-    setTimeout(() => process.exit(), 1000).unref();
-  };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
-
-  // A process in an unknown state must not keep serving: log, then exit for the orchestrator to replace it.
-  const crash = (kind) => (err) => {
-    logger.fatal({ err }, kind);
-    process.exit(1);
-  };
-  process.on('uncaughtException', crash('uncaught exception'));
-  process.on('unhandledRejection', crash('unhandled promise rejection'));
+    return clean;
+  });
 }
 
 /**

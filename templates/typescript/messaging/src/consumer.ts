@@ -4,7 +4,7 @@ import express from 'express';
 import { loadConfigOrExit } from './config.ts';
 import { trackConnections } from './connections.ts';
 import { createDependencies } from './dependencies.ts';
-import { createLifecycle, shutdown } from './lifecycle.ts';
+import { createLifecycle, exitOnSignals, shutdown } from './lifecycle.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { errorHandler } from './middleware/error-handler.ts';
@@ -48,26 +48,12 @@ async function main() {
   const workers = createWorkers({ config, logger, metrics, dependencies, role: 'consumer' });
   for (const worker of workers) worker.start();
 
-  let stopping = false;
-  const stop = async (reason: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ reason }, 'shutting down');
+  exitOnSignals(logger, async () => {
     const clean = await shutdown({ connections, lifecycle, workers, dependencies, logger, delayMs: config.SHUTDOWN_DELAY_MS, timeoutMs: config.SHUTDOWN_TIMEOUT_MS });
     if (clean) logger.info('stopped');
     else logger.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown timed out');
-    process.exitCode = clean ? 0 : 1;
-    process.stdout.write('', () => process.exit());
-    setTimeout(() => process.exit(), 1000).unref();
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
-  const crash = (kind: string) => (err: unknown) => {
-    logger.fatal({ err }, kind);
-    process.exit(1);
-  };
-  process.on('uncaughtException', crash('uncaught exception'));
-  process.on('unhandledRejection', crash('unhandled promise rejection'));
+    return clean;
+  });
 }
 
 await main();

@@ -7,7 +7,7 @@ import { createApp } from './app.ts';
 import { loadConfigOrExit } from './config.ts';
 import { trackConnections } from './connections.ts';
 import { createDependencies } from './dependencies.ts';
-import { createLifecycle, shutdown } from './lifecycle.ts';
+import { createLifecycle, exitOnSignals, shutdown } from './lifecycle.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { shareWorkerMetrics } from './worker-metrics.ts';
@@ -64,11 +64,7 @@ async function main() {
   const workers = createWorkers({ config, logger, metrics, dependencies, role: 'web' });
   for (const worker of workers) worker.start();
 
-  let stopping = false;
-  const stop = async (reason: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ reason }, 'shutting down');
+  exitOnSignals(logger, async () => {
     const clean = await shutdown({
       connections,
       lifecycle,
@@ -84,21 +80,8 @@ async function main() {
     if (cluster.worker) await leaveCluster(cluster.worker);
     if (clean) logger.info('stopped');
     else logger.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown timed out; connections were cut');
-    process.exitCode = clean ? 0 : 1;
-    // Exit once stdout has taken the last lines (PM2's cluster workers write them asynchronously).
-    process.stdout.write('', () => process.exit());
-    setTimeout(() => process.exit(), 1000).unref();
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
-
-  // A process in an unknown state must not keep serving: log, then exit for the orchestrator to replace it.
-  const crash = (kind: string) => (err: unknown) => {
-    logger.fatal({ err }, kind);
-    process.exit(1);
-  };
-  process.on('uncaughtException', crash('uncaught exception'));
-  process.on('unhandledRejection', crash('unhandled promise rejection'));
+    return clean;
+  });
 }
 
 /**
