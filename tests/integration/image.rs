@@ -258,13 +258,12 @@ fn consumer_command(project: &Path) -> Result<Option<Vec<String>>, String> {
         return Ok(has_consumer.then(|| vec!["node".into(), "dist/consumer.js".into()]));
     }
     let text = std::fs::read_to_string(&manifest).map_err(|e| e.to_string())?;
-    let deployment = text
-        .split("\n---")
-        .filter_map(|doc| yaml_serde::from_str::<serde_json::Value>(doc).ok())
+    let deployment = crate::targets::yaml_documents(&text)
+        .into_iter()
         .find(|doc| doc["kind"] == "Deployment")
         .ok_or("k8s/base/consumer.yaml holds no Deployment")?;
     let command: Vec<String> = deployment["spec"]["template"]["spec"]["containers"][0]["command"]
-        .as_array()
+        .as_sequence()
         .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_owned)).collect())
         .unwrap_or_default();
     if command.is_empty() {

@@ -54,6 +54,11 @@ impl Tools {
 }
 
 /// Runs a command; its output on failure.
+/// The documents of a multi-document YAML text (a render, a manifest) that parse.
+pub fn yaml_documents(text: &str) -> Vec<yaml_serde::Value> {
+    text.split("\n---").filter_map(|doc| yaml_serde::from_str(doc).ok()).collect()
+}
+
 fn output(cmd: &mut Command) -> Result<String, String> {
     let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
@@ -157,8 +162,7 @@ fn check_helm_consumer(tools: &Tools, chart: &Path, name: &str) -> Result<String
                 .arg(chart)
                 .args(["--set", &format!("consumer.enabled={enabled}")]),
         )?;
-        let docs: Vec<yaml_serde::Value> =
-            rendered.split("\n---").filter_map(|doc| yaml_serde::from_str(doc).ok()).collect();
+        let docs = yaml_documents(&rendered);
         let mut kinds = docs
             .iter()
             .filter(|d| d["metadata"]["name"].as_str().is_some_and(|n| n.ends_with("-consumer")))
@@ -201,9 +205,8 @@ fn check_helm_secret(tools: &Tools, chart: &Path, name: &str) -> Result<String, 
             .arg(chart)
             .args(["--set-string", &format!("secrets.values.{given}=s3cret-value")]),
     )?;
-    let secret = rendered
-        .split("\n---")
-        .filter_map(|doc| yaml_serde::from_str::<yaml_serde::Value>(doc).ok())
+    let secret = yaml_documents(&rendered)
+        .into_iter()
         .find(|doc| doc["kind"] == "Secret")
         .ok_or("the chart renders no Secret")?;
     // base64 of "s3cret-value".
@@ -222,11 +225,8 @@ fn check_helm_secret(tools: &Tools, chart: &Path, name: &str) -> Result<String, 
 /// the event consumer's (the two are written in different template languages, so this is what
 /// keeps them from drifting).
 fn same_hardening_as_kustomize(project: &Path, rendered: &str) -> Result<(), String> {
-    let deployments: Vec<yaml_serde::Value> = rendered
-        .split("\n---")
-        .filter_map(|doc| yaml_serde::from_str::<yaml_serde::Value>(doc).ok())
-        .filter(|doc| doc["kind"] == "Deployment")
-        .collect();
+    let deployments: Vec<yaml_serde::Value> =
+        yaml_documents(rendered).into_iter().filter(|doc| doc["kind"] == "Deployment").collect();
     let consumer = |d: &&yaml_serde::Value| d["metadata"]["name"].as_str().is_some_and(|n| n.ends_with("-consumer"));
     let web = deployments.iter().find(|d| !consumer(d)).ok_or("the chart renders no Deployment")?;
     same_pod(project, "k8s/base/deployment.yaml", web)?;
@@ -242,9 +242,8 @@ fn same_hardening_as_kustomize(project: &Path, rendered: &str) -> Result<(), Str
 fn same_pod(project: &Path, base: &str, chart: &yaml_serde::Value) -> Result<(), String> {
     let text = std::fs::read_to_string(project.join(base))
         .map_err(|e| format!("the chart's hardening is compared with {base}, which cannot be read: {e}"))?;
-    let base_doc = text
-        .split("\n---")
-        .filter_map(|doc| yaml_serde::from_str::<yaml_serde::Value>(doc).ok())
+    let base_doc = yaml_documents(&text)
+        .into_iter()
         .find(|doc| doc["kind"] == "Deployment")
         .ok_or_else(|| format!("{base} holds no Deployment"))?;
     let pod = |d: &yaml_serde::Value| d["spec"]["template"]["spec"].clone();
