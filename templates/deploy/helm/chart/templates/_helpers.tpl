@@ -80,3 +80,28 @@ so the Service, HPA and PDB of the web pods never count them. */}}
 app.kubernetes.io/name: {{ printf "%s-consumer" (include "service.name" .) | trunc 63 | trimSuffix "-" }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
+
+{{/* The egress rules of the service's pods, the web pods' and the consumer's alike: DNS, then
+`networkPolicy.egressPorts`. */}}
+{{- define "service.egress" -}}
+# DNS: CoreDNS in kube-system, and node-local caches (NodeLocal DNSCache) by address.
+- to:
+    - namespaceSelector:
+        matchLabels:
+          kubernetes.io/metadata.name: kube-system
+    {{- range .Values.networkPolicy.dnsCidrs }}
+    - ipBlock:
+        cidr: {{ . }}
+    {{- end }}
+  ports:
+    - port: 53
+      protocol: UDP
+    - port: 53
+      protocol: TCP
+{{- range .Values.networkPolicy.egressPorts }}
+# {{ .name }}.
+- ports:
+    - port: {{ .port }}
+      protocol: TCP
+{{- end }}
+{{- end }}
